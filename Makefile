@@ -1,0 +1,36 @@
+# cnnkit: `make demo` and `make test` create .venv on first use and install everything.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# The CPU build of torch lies on this machine's disk; an unpinned torch may pull CUDA.
+TORCH  ?= torch==2.13.0
+PYTEST := $(PY) -m pytest
+
+.PHONY: install demo test test-slow lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e '.[train,runtime,ray,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/cnnkit demo
+
+test: $(STAMP)
+	$(PYTEST) -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(PYTEST) -q -m slow
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(PY) -m toolkit.bench.report --out bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,101 @@
+"""Building blocks every model shares: the activation factory and conv-norm-act."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ACTIVATIONS = ("relu", "leaky_relu", "rrelu", "prelu", "elu", "tanh", "sigmoid", "maxout")
+
+
+class Maxout(nn.Module):
+    """Channel-wise maxout: y = max_k(a_k * x + b_k), learned per channel (shape-preserving).
+
+    Goodfellow et al.'s maxout takes the max over k affine pieces; restricting each piece
+    to a per-channel affine map keeps the layer's width, so it drops into any network
+    where an elementwise activation would. Piece 0 starts as the identity, piece 1 as
+    0.25x, so at initialisation it is a leaky ReLU.
+    """
+
+    def __init__(self, channels: int, pieces: int = 2):
+        super().__init__()
+        if pieces < 2:
+            raise ValueError("maxout needs at least 2 pieces")
+        scale = torch.zeros(pieces, channels)
+        scale[0] = 1.0
+        scale[1:] = 0.25
+        self.scale = nn.Parameter(scale)
+        self.shift = nn.Parameter(torch.zeros(pieces, channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        view = (1, -1) + (1,) * (x.dim() - 2)
+        out = x * self.scale[0].view(view) + self.shift[0].view(view)
+        for k in range(1, self.scale.shape[0]):
+            out = torch.maximum(out, x * self.scale[k].view(view) + self.shift[k].view(view))
+        return out
+
+
+def activation(name: str, channels: int | None = None) -> nn.Module:
+    """The activation module called `name`; prelu and maxout learn one value per channel."""
+    if name == "relu":
+        return nn.ReLU(inplace=True)
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.1, inplace=True)
+    if name == "rrelu":
+        return nn.RReLU()
+    if name == "prelu":
+        return nn.PReLU(channels or 1)
+    if name == "elu":
+        return nn.ELU(inplace=True)
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "sigmoid":
+        return nn.Sigmoid()
+    if name == "maxout":
+        if channels is None:
+            raise ValueError("maxout needs the channel count")
+        return Maxout(channels)
+    raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+
+
+def check_activation(name: str) -> str:
+    """Validate an activation name early, before any layer is built."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    return name
+
+
+class ConvNormAct(nn.Sequential):
+    """Conv2d, optional BatchNorm2d, activation: the block most of the zoo is made of."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int | None = None,
+        dilation: int = 1,
+        groups: int = 1,
+        norm: bool = True,
+        act: str | None = "relu",
+    ):
+        if padding is None:
+            padding = dilation * (kernel_size - 1) // 2
+        layers: list[nn.Module] = [
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                dilation,
+                groups,
+                bias=not norm,
+            )
+        ]
+        if norm:
+            layers.append(nn.BatchNorm2d(out_channels))
+        if act is not None:
+            layers.append(activation(act, out_channels))
+        super().__init__(*layers)

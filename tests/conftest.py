@@ -1,0 +1,43 @@
+"""Shared fixtures: a CLI runner that runs the real `cli.py` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env=None):
+    """Run `python cli.py ARGS` and return the CompletedProcess (text, captured)."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *map(str, args)],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
+
+
+@pytest.fixture
+def cli():
+    """The CLI runner as a fixture."""
+    return run_cli
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    """Bad input: exit 2, one line on stderr naming the problem, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(lines) >= 1
+    error_lines = [ln for ln in lines if ln.lower().startswith("error")]
+    assert len(error_lines) == 1, result.stderr
+    for needle in needles:
+        assert needle.lower() in error_lines[0].lower(), (needle, error_lines[0])

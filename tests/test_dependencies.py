@@ -1,0 +1,43 @@
+"""The edge install: profile, runtime and bench must import without torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import ROOT
+
+TORCH_FREE = ["toolkit", "toolkit.errors", "toolkit.progress"]
+
+
+def import_without_torch(module: str) -> subprocess.CompletedProcess:
+    """Import `module` in a fresh interpreter where `import torch` raises."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        class NoTorch:
+            def find_spec(self, name, path=None, target=None):
+                if name == "torch" or name.startswith("torch."):
+                    raise ImportError("torch is not allowed here")
+        sys.meta_path.insert(0, NoTorch())
+        import importlib
+        importlib.import_module({module!r})
+        assert "torch" not in sys.modules
+        """
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_torch_free_modules_import_without_torch():
+    for module in TORCH_FREE:
+        result = import_without_torch(module)
+        assert result.returncode == 0, (module, result.stderr)
+
+
+def test_import_guard_really_blocks_torch():
+    result = import_without_torch("models")
+    assert result.returncode != 0
+    assert "torch is not allowed" in result.stderr
