@@ -8,7 +8,7 @@ import textwrap
 
 from tests.conftest import ROOT
 
-TORCH_FREE = ["toolkit", "toolkit.errors", "toolkit.progress"]
+TORCH_FREE = ["toolkit", "toolkit.errors", "toolkit.progress", "toolkit.onnxfile"]
 
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,1 @@
+"""Training: the fit loop, metrics, diagnostics and checkpoints (torch side)."""

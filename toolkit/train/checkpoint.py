@@ -1,0 +1,89 @@
+"""Checkpoints: plain dicts that `torch.load(weights_only=True)` reads, written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from toolkit.errors import CnnkitError
+
+FORMAT = "cnnkit-checkpoint/1"
+REQUIRED = (
+    "format",
+    "model",
+    "model_args",
+    "task",
+    "classes",
+    "input_size",
+    "mean",
+    "std",
+    "state_dict",
+)
+
+
+def save_checkpoint(checkpoint: dict, path: str | Path) -> Path:
+    """Write `checkpoint` atomically: temp file in the same folder, fsync, os.replace."""
+    path = Path(path)
+    checkpoint = {"format": FORMAT, **checkpoint}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(checkpoint, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def resolve_checkpoint(source: str | Path, prefer: str = "best.pt") -> Path:
+    """A run folder (its `prefer` file, else last.pt) or a .pt path -> the checkpoint path."""
+    path = Path(source)
+    if path.is_dir():
+        for name in (prefer, "last.pt", "best.pt"):
+            if (path / name).is_file():
+                return path / name
+        raise CnnkitError(f"{path}: run folder has no best.pt or last.pt")
+    if not path.exists():
+        raise CnnkitError(f"{path}: no such checkpoint or run folder")
+    return path
+
+
+def load_checkpoint(source: str | Path, prefer: str = "best.pt") -> dict:
+    """Read and validate a cnnkit checkpoint; never unpickles arbitrary objects."""
+    path = resolve_checkpoint(source, prefer)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for foreign or damaged files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CnnkitError(f"{path}: not a readable cnnkit checkpoint ({reason[:160]})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        found = checkpoint.get("format") if isinstance(checkpoint, dict) else type(checkpoint)
+        raise CnnkitError(f"{path}: checkpoint format is {found!r}, expected {FORMAT!r}")
+    missing = [key for key in REQUIRED if key not in checkpoint]
+    if missing:
+        raise CnnkitError(f"{path}: checkpoint lacks {', '.join(missing)}")
+    checkpoint["path"] = str(path)
+    return checkpoint
+
+
+def model_from_checkpoint(checkpoint: dict) -> nn.Module:
+    """Rebuild the registry model a checkpoint describes and load its weights (eval mode)."""
+    import models
+
+    model = models.build(checkpoint["model"], **checkpoint["model_args"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CnnkitError(
+            f"{checkpoint.get('path', 'checkpoint')}: weights do not fit "
+            f"{checkpoint['model']} ({first[:160]})"
+        ) from None
+    return model.eval()
