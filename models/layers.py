@@ -99,3 +99,19 @@ class ConvNormAct(nn.Sequential):
         if act is not None:
             layers.append(activation(act, out_channels))
         super().__init__(*layers)
+
+
+def check_common(num_classes: int, in_channels: int, activation_name: str) -> None:
+    """Validate the options every builder takes, with ValueError for the registry to report."""
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    if not isinstance(in_channels, int) or in_channels < 1:
+        raise ValueError(f"in_channels must be a positive integer, got {in_channels!r}")
+    check_activation(activation_name)
+
+
+def check_dropout(p: float) -> float:
+    """Validate a dropout probability."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {p!r}")
+    return p

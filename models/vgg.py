@@ -1,0 +1,157 @@
+"""VGG (Simonyan & Zisserman, 2014): one class builds every depth from a cfg list."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from models.layers import ConvNormAct, activation, check_common, check_dropout
+from models.registry import register
+
+POOL = "M"
+CFGS: dict[str, list[int | str]] = {
+    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M"]
+    + [512, 512, 512, "M"],
+    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M"]
+    + [512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+OUTPUT_STRIDES = (8, 16, 32)
+
+
+class VGG(nn.Module):
+    """torchvision's layout: `features`, AdaptiveAvgPool2d(7), classifier 4096-4096-classes.
+
+    Convolutions are ConvNormAct blocks; with batch norm they drop the (redundant) conv
+    bias, so the _bn variants have slightly fewer parameters than torchvision's.
+    `num_classes=0` builds no classifier (timm's convention), for use as a backbone.
+    """
+
+    def __init__(
+        self,
+        cfg: list[int | str],
+        *,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        activation_name: str = "relu",
+        batch_norm: bool = False,
+        dropout: float = 0.5,
+        output_stride: int = 32,
+    ):
+        super().__init__()
+        if output_stride not in OUTPUT_STRIDES:
+            raise ValueError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride}")
+        self._make_features(cfg, in_channels, activation_name, batch_norm, output_stride)
+        self.avgpool = nn.AdaptiveAvgPool2d(7)
+        if num_classes == 0:
+            self.classifier = nn.Identity()
+            return
+        width = self.stage_channels[-1] * 7 * 7
+        self.classifier = nn.Sequential(
+            nn.Linear(width, 4096),
+            activation(activation_name, 4096),
+            nn.Dropout(dropout),
+            nn.Linear(4096, 4096),
+            activation(activation_name, 4096),
+            nn.Dropout(dropout),
+            nn.Linear(4096, num_classes),
+        )
+
+    def _make_features(
+        self, cfg: list[int | str], channels: int, act: str, batch_norm: bool, output_stride: int
+    ) -> None:
+        """Build `features` and record where each stage ends, its channels and its stride.
+
+        A pool that would take the stride past `output_stride` is dropped and the convs
+        after it are dilated instead, so the map keeps its resolution (DeepLab's trick).
+        """
+        layers: list[nn.Module] = []
+        self.stage_ends: list[int] = []  # features[:end] computes the stage's output
+        self.stage_channels: list[int] = []
+        self.stage_strides: list[int] = []
+        stride, dilation = 1, 1
+        for v in cfg:
+            if v == POOL:
+                if stride < output_stride:
+                    layers.append(nn.MaxPool2d(2, 2))
+                    stride *= 2
+                else:
+                    dilation *= 2
+                self.stage_ends.append(len(layers))
+                self.stage_channels.append(channels)
+                self.stage_strides.append(stride)
+            else:
+                layers.append(
+                    ConvNormAct(channels, v, 3, dilation=dilation, norm=batch_norm, act=act)
+                )
+                channels = v
+        self.features = nn.Sequential(*layers)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolutional trunk."""
+        return self.features(x)
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        """Pool to 7x7 and classify."""
+        return self.classifier(torch.flatten(self.avgpool(x), 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+def vgg(
+    depth: str,
+    batch_norm: bool,
+    *,
+    num_classes: int,
+    in_channels: int,
+    activation: str,
+    dropout: float,
+) -> VGG:
+    """A validated VGG of the given cfg name, as the registered builders make it."""
+    check_common(num_classes, in_channels, activation)
+    return VGG(
+        CFGS[depth],
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation_name=activation,
+        batch_norm=batch_norm,
+        dropout=check_dropout(dropout),
+    )
+
+
+def _register(depth: str, batch_norm: bool) -> None:
+    name = depth + ("_bn" if batch_norm else "")
+    convs = sum(1 for v in CFGS[depth] if v != POOL)
+    bn = " with batch norm" if batch_norm else ""
+
+    def builder(
+        *,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        activation: str = "relu",
+        dropout: float = 0.5,
+    ) -> VGG:
+        return vgg(
+            depth,
+            batch_norm,
+            num_classes=num_classes,
+            in_channels=in_channels,
+            activation=activation,
+            dropout=dropout,
+        )
+
+    builder.__name__ = name
+    builder.__doc__ = f"VGG-{convs + 3}{bn}."
+    register(
+        name,
+        task="classification",
+        input_size=(3, 224, 224),
+        description=f"VGG-{convs + 3}{bn}: {convs} 3x3 convs in 5 stages, two 4096 FC layers",
+    )(builder)
+
+
+for _depth in CFGS:
+    for _bn in (False, True):
+        _register(_depth, _bn)
