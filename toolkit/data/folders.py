@@ -1,0 +1,206 @@
+"""Image folders on disk: `folder:PATH` (one sub-folder per class) and `voc:PATH` (masks)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from toolkit.data.images import SPLITS, mask_to_hw, split_indices, to_hwc
+from toolkit.errors import CnnkitError
+from toolkit.progress import note
+
+VOC_CLASSES = [
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+]
+UNREADABLE = (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError)
+
+
+def visible_files(folder: Path) -> list[Path]:
+    """Regular, non-hidden files of `folder`, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def class_folders(root: Path, label: str) -> list[Path]:
+    """The class sub-folders of `root`; a CnnkitError when there are fewer than two."""
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(folders) < 2:
+        raise CnnkitError(
+            f"{label}: expected one sub-folder per class (at least 2), found {len(folders)}"
+        )
+    return folders
+
+
+def report_skipped(label: str, skipped: list[str]) -> None:
+    """Announce unreadable files: their count and the first few names."""
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        note(f"{label}: skipped {len(skipped)} unreadable file(s): {shown}")
+
+
+def open_image(path: Path) -> Image.Image:
+    """Open and fully decode an image (so a truncated file fails here, not later)."""
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
+
+
+def existing_root(path: str, scheme: str) -> Path:
+    """The folder behind `scheme:path`; a CnnkitError when it is missing."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise CnnkitError(f"--data {scheme}:{path}: no such folder")
+    return root
+
+
+def folder_arrays(path: str, split: str, size: tuple[int, int, int], seed: int):
+    """ImageFolder layout -> (images NHWC uint8, int64 targets, classes) for one split.
+
+    PATH/<class>/* is split 70/15/15 with `seed`; PATH/train/<class>/* (with val/ and
+    optionally test/) uses the given splits, test falling back to val.
+    """
+    root = existing_root(path, "folder")
+    label = f"folder:{path}"
+    if (root / "train").is_dir():
+        part = split if (root / split).is_dir() else "val"
+        if part != split:
+            note(f"{label}: no {split}/ folder, using val/ for the {split} split")
+        if not (root / part).is_dir():
+            raise CnnkitError(f"{label}: has train/ but no {part}/ folder")
+        classes = [p.name for p in class_folders(root / "train", f"{label}/train")]
+        files, targets = labelled_files(root / part, classes)
+    else:
+        classes = [p.name for p in class_folders(root, label)]
+        files, targets = labelled_files(root, classes)
+        index = split_indices(len(files), split, seed)
+        files, targets = [files[i] for i in index], targets[index]
+    images, kept, skipped = read_images(files, size)
+    report_skipped(label, skipped)
+    if not kept:
+        raise CnnkitError(f"{label}: no readable images in the {split} split")
+    return images, targets[kept], classes
+
+
+def labelled_files(root: Path, classes: list[str]) -> tuple[list[Path], np.ndarray]:
+    """Every file under root/<class>/ with its class index."""
+    files, targets = [], []
+    for index, name in enumerate(classes):
+        folder = root / name
+        found = visible_files(folder) if folder.is_dir() else []
+        files += found
+        targets += [index] * len(found)
+    if not files:
+        raise CnnkitError(f"{root}: the class folders hold no files")
+    return files, np.asarray(targets, np.int64)
+
+
+def read_images(files: list[Path], size) -> tuple[np.ndarray, list[int], list[str]]:
+    """Decode and resize `files`; unreadable ones are left out and named."""
+    images, kept, skipped = [], [], []
+    for i, path in enumerate(files):
+        try:
+            images.append(to_hwc(open_image(path), size))
+            kept.append(i)
+        except UNREADABLE:
+            skipped.append(path.name)
+    c, h, w = size
+    stacked = np.stack(images) if images else np.zeros((0, h, w, c), np.uint8)
+    return stacked, kept, skipped
+
+
+def voc_pairs(root: Path, label: str) -> tuple[list[tuple[Path, Path]], Path | None]:
+    """(image, mask) pairs with matching stems, and the ImageSets/Segmentation folder if any."""
+    if (root / "JPEGImages").is_dir() and (root / "SegmentationClass").is_dir():
+        image_dir, mask_dir = root / "JPEGImages", root / "SegmentationClass"
+        lists = root / "ImageSets" / "Segmentation"
+    elif (root / "images").is_dir() and (root / "masks").is_dir():
+        image_dir, mask_dir, lists = root / "images", root / "masks", None
+    else:
+        raise CnnkitError(f"{label}: expected JPEGImages/ + SegmentationClass/ or images/ + masks/")
+    masks = {p.stem: p for p in visible_files(mask_dir)}
+    pairs = [(p, masks[p.stem]) for p in visible_files(image_dir) if p.stem in masks]
+    if not pairs:
+        raise CnnkitError(f"{label}: no image in {image_dir.name}/ has a mask in {mask_dir.name}/")
+    return pairs, lists if lists is not None and lists.is_dir() else None
+
+
+def split_pairs(pairs, lists: Path | None, split: str, seed: int, label: str):
+    """The pairs of one split: from ImageSets/Segmentation/<split>.txt, else seeded 70/15/15."""
+    if lists is None:
+        return [pairs[i] for i in split_indices(len(pairs), split, seed)]
+    part = split if (lists / f"{split}.txt").is_file() else "val"
+    if part != split:
+        note(f"{label}: no ImageSets/Segmentation/{split}.txt, using val.txt for {split}")
+    listing = lists / f"{part}.txt"
+    if not listing.is_file():
+        raise CnnkitError(f"{label}: {listing} is missing")
+    wanted = {line.strip() for line in listing.read_text().splitlines() if line.strip()}
+    return [pair for pair in pairs if pair[0].stem in wanted]
+
+
+@lru_cache(maxsize=8)
+def voc_classes(path: str) -> tuple[str, ...]:
+    """classes.txt when present; else VOC's 21 names or "background", "1".. by the largest label."""
+    root = existing_root(path, "voc")
+    listing = root / "classes.txt"
+    if listing.is_file():
+        return tuple(line.strip() for line in listing.read_text().splitlines() if line.strip())
+    pairs, _ = voc_pairs(root, f"voc:{path}")
+    largest = 0
+    for _, mask_path in pairs:
+        try:
+            values = np.unique(np.asarray(open_image(mask_path)))
+        except UNREADABLE:
+            continue
+        values = values[values != 255]
+        largest = max(largest, int(values.max()) if values.size else 0)
+    if (root / "JPEGImages").is_dir() and largest < len(VOC_CLASSES):
+        return tuple(VOC_CLASSES)
+    return ("background", *(str(k) for k in range(1, largest + 1)))
+
+
+def voc_arrays(path: str, split: str, size: tuple[int, int, int], seed: int):
+    """VOC-style folder -> (images NHWC uint8, uint8 label maps (N,H,W), classes)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}")
+    label = f"voc:{path}"
+    root = existing_root(path, "voc")
+    pairs, lists = voc_pairs(root, label)
+    chosen = split_pairs(pairs, lists, split, seed, label)
+    images, masks, skipped = [], [], []
+    for image_path, mask_path in chosen:
+        try:
+            image = to_hwc(open_image(image_path), size)
+            mask = mask_to_hw(open_image(mask_path), size)
+        except UNREADABLE:
+            skipped.append(image_path.name)
+            continue
+        images.append(image)
+        masks.append(mask)
+    report_skipped(label, skipped)
+    if not images:
+        raise CnnkitError(f"{label}: no readable image/mask pairs in the {split} split")
+    classes = list(voc_classes(path))
+    return np.stack(images), np.stack(masks), classes

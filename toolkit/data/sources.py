@@ -1,0 +1,86 @@
+"""Data sources by name: `digits`, `digit-scenes[:SIZE]`, `folder:PATH`, `voc:PATH`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from toolkit.data import digits, folders, scenes
+from toolkit.data.images import SPLITS
+from toolkit.errors import CnnkitError
+
+USAGE = "use digits, digit-scenes[:SIZE], folder:PATH or voc:PATH"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed --data value and what it implies for training."""
+
+    text: str
+    kind: str  # digits | digit-scenes | folder | voc
+    path: str = ""
+    canvas: int = scenes.DEFAULT_CANVAS
+
+    @property
+    def task(self) -> str:
+        """classification or segmentation."""
+        return "segmentation" if self.kind in ("digit-scenes", "voc") else "classification"
+
+    @property
+    def channels(self) -> int:
+        """Natural channel count: gray for the built-in digits, RGB for folders."""
+        return 1 if self.kind in ("digits", "digit-scenes") else 3
+
+    @property
+    def hflip(self) -> bool:
+        """Whether horizontal flips are a sensible default (a flipped digit is another symbol)."""
+        return self.kind in ("folder", "voc")
+
+    @property
+    def natural_size(self) -> tuple[int, int] | None:
+        """(H, W) the data is made at, when it has one (digit-scenes: its canvas)."""
+        return (self.canvas, self.canvas) if self.kind == "digit-scenes" else None
+
+
+def parse_source(text: str) -> Source:
+    """Parse a --data value; a CnnkitError naming the value when it is not one we know."""
+    scheme, _, rest = text.partition(":")
+    if text == "digits":
+        return Source(text, "digits")
+    if scheme == "digit-scenes":
+        if not rest:
+            return Source(text, "digit-scenes")
+        if not rest.isdigit() or not 16 <= int(rest) <= 1024:
+            raise CnnkitError(f"--data {text}: canvas size must be an integer in 16..1024")
+        return Source(text, "digit-scenes", canvas=int(rest))
+    if scheme in ("folder", "voc") and rest:
+        return Source(text, scheme, path=rest)
+    raise CnnkitError(f"--data {text!r}: unknown data source; {USAGE}")
+
+
+def split_arrays(source: str, split: str, input_size: tuple[int, int, int], seed: int = 0):
+    """(images uint8 NHWC at input_size, targets, classes) of one split of `source`.
+
+    Targets are int64 (N,) for classification, uint8 (N, H, W) label maps (255 = ignore)
+    for segmentation. The arrays are cached and read-only.
+    """
+    if split not in SPLITS:
+        raise CnnkitError(f"split {split!r} is not one of {', '.join(SPLITS)}")
+    return _cached_arrays(parse_source(source), split, tuple(int(v) for v in input_size), seed)
+
+
+@lru_cache(maxsize=16)
+def _cached_arrays(source: Source, split: str, size: tuple[int, int, int], seed: int):
+    if size[0] not in (1, 3):
+        raise CnnkitError(f"--input-size {size}: images have 1 or 3 channels")
+    if source.kind == "digits":
+        images, targets, classes = digits.digits_arrays(split, size, seed)
+    elif source.kind == "digit-scenes":
+        images, targets, classes = scenes.scenes_arrays(split, size, seed, source.canvas)
+    elif source.kind == "folder":
+        images, targets, classes = folders.folder_arrays(source.path, split, size, seed)
+    else:
+        images, targets, classes = folders.voc_arrays(source.path, split, size, seed)
+    for array in (images, targets):
+        array.setflags(write=False)
+    return images, targets, classes
