@@ -9,6 +9,18 @@ import textwrap
 from tests.conftest import ROOT
 
 TORCH_FREE = ["toolkit", "toolkit.errors", "toolkit.progress", "toolkit.onnxfile"]
+TORCH_FREE += [
+    "toolkit.runtime",
+    "toolkit.runtime.session",
+    "toolkit.runtime.preprocess",
+    "toolkit.runtime.inputs",
+    "toolkit.runtime.masks",
+    "toolkit.runtime.postprocess",
+    "toolkit.runtime.results",
+    "toolkit.runtime.predictor",
+    "toolkit.runtime.runner",
+    "toolkit.runtime.ray_engine",
+]
 
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,285 @@
+"""Preprocessing with numpy and Pillow, exactly as training does it (the brief's contract).
+
+uint8 pixels in "L" (1 channel) or "RGB" (3), Pillow BILINEAR resize to the model's (H, W),
+float32 = pixel / 255, then (x - mean) / std per channel, NCHW. Decoding honours EXIF
+orientation, turns any Pillow mode into the model's, and refuses decompression bombs.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from toolkit.errors import CnnkitError
+
+RESIZE_MODES = ("stretch", "center-crop", "letterbox")
+# Errors Pillow raises for files it cannot decode; each becomes that file's error row.
+# struct.error and IndexError come out of some plugins on corrupt headers.
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError)
+
+
+class ImageError(CnnkitError):
+    """One input could not be read or preprocessed; the run goes on without it."""
+
+    def __init__(self, path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model expects: task, input channels and size, normalisation, class names."""
+
+    task: str  # "classification" | "segmentation"
+    channels: int
+    size: tuple[int, int]  # (H, W) every input is resized to
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    classes: tuple[str, ...] | None = None  # None: class indices name the outputs
+    resize: str = "stretch"
+
+    def label(self, index: int) -> str:
+        """The name of output class `index`."""
+        if self.classes is not None and index < len(self.classes):
+            return self.classes[index]
+        return str(index)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where the original image lies in the model input, so masks can be mapped back."""
+
+    original: tuple[int, int]  # (W, H) of the oriented original
+    content: tuple[int, int, int, int]  # box of the model input showing image content
+    source: tuple[int, int, int, int]  # box of the original that content shows
+
+
+@dataclass
+class Decoded:
+    """One preprocessed input: the model tensor (C, H, W), its geometry, the original."""
+
+    array: np.ndarray
+    geometry: Geometry
+    image: Image.Image | None = None  # the oriented original, kept only for overlays
+
+
+def open_image(path: str | Path, max_pixels: int | None = None) -> Image.Image:
+    """Decode a file with EXIF orientation applied; ImageError for anything unreadable."""
+    path = Path(path)
+    limit = max_pixels if max_pixels is not None else Image.MAX_IMAGE_PIXELS
+    try:
+        if path.is_file() and path.stat().st_size == 0:
+            raise ImageError(path, "empty file")
+        with Image.open(path) as img:
+            width, height = img.size
+            if limit and width * height > limit:
+                raise ImageError(path, too_big(width, height, limit))
+            img.load()
+            return ImageOps.exif_transpose(img)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageError(path, f"refused as a decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageError(path, "not an image Pillow can read") from None
+    except IsADirectoryError:
+        raise ImageError(path, "is a folder, not an image") from None
+    except FileNotFoundError:
+        raise ImageError(path, "no such file (or a dangling link)") from None
+    except PermissionError:
+        raise ImageError(path, "permission denied") from None
+    except DECODE_ERRORS as exc:
+        raise ImageError(path, f"cannot decode: {exc}") from None
+
+
+def too_big(width: int, height: int, limit: int) -> str:
+    """The decompression-bomb message."""
+    return (
+        f"{width}x{height} = {width * height:,} pixels is over the limit of {limit:,} "
+        "(decompression-bomb guard; raise it with --max-pixels)"
+    )
+
+
+def to_uint8(img: Image.Image) -> Image.Image:
+    """16-bit and 32-bit integer or float images scaled into 8-bit "L"."""
+    values = np.asarray(img)
+    if img.mode == "F":
+        scaled = np.clip(values, 0, 255)
+    else:  # I;16* and I hold 16-bit samples: 65535 -> 255
+        scaled = np.clip(values.astype(np.float64), 0, 65535) / 257.0
+    return Image.fromarray(np.round(scaled).astype(np.uint8), mode="L")
+
+
+def to_model_mode(img: Image.Image, channels: int) -> Image.Image:
+    """Convert any Pillow mode to "L" (1 channel) or "RGB" (3); alpha is dropped."""
+    if channels not in (1, 3):
+        raise CnnkitError(f"a {channels}-channel model takes .npy float tensors, not images")
+    if img.mode.startswith("I") or img.mode == "F":
+        img = to_uint8(img)
+    target = "L" if channels == 1 else "RGB"
+    if img.mode == target:
+        return img
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode not in ("L", "RGB", "RGBA", "LA"):  # CMYK, YCbCr, LAB, HSV, 1, P
+        img = img.convert("RGB")
+    return img.convert(target)
+
+
+def resize(img: Image.Image, size: tuple[int, int], mode: str) -> tuple[Image.Image, Geometry]:
+    """Resize to (H, W) by stretching, shorter side + center crop, or letterboxing."""
+    height, width = size
+    w, h = img.size
+    if mode == "stretch":
+        out = img.resize((width, height), Image.Resampling.BILINEAR)
+        return out, Geometry((w, h), (0, 0, width, height), (0, 0, w, h))
+    if mode == "center-crop":
+        scale = max(width / w, height / h)
+        nw, nh = max(width, round(w * scale)), max(height, round(h * scale))
+        left, top = (nw - width) // 2, (nh - height) // 2
+        out = img.resize((nw, nh), Image.Resampling.BILINEAR)
+        out = out.crop((left, top, left + width, top + height))
+        box = (left / scale, top / scale, (left + width) / scale, (top + height) / scale)
+        source = tuple(min(limit, round(v)) for v, limit in zip(box, (w, h, w, h), strict=True))
+        return out, Geometry((w, h), (0, 0, width, height), source)
+    if mode == "letterbox":
+        scale = min(width / w, height / h)
+        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+        left, top = (width - nw) // 2, (height - nh) // 2
+        canvas = Image.new(img.mode, (width, height), 0)  # black bars
+        canvas.paste(img.resize((nw, nh), Image.Resampling.BILINEAR), (left, top))
+        return canvas, Geometry((w, h), (left, top, left + nw, top + nh), (0, 0, w, h))
+    raise CnnkitError(f"--resize {mode!r}: expected one of {', '.join(RESIZE_MODES)}")
+
+
+def normalize(img: Image.Image, spec: ModelSpec) -> np.ndarray:
+    """uint8 pixels -> float32 (C, H, W): pixel / 255, then (x - mean) / std per channel."""
+    pixels = np.asarray(img, dtype=np.uint8)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    x = pixels.astype(np.float32) / np.float32(255)
+    mean = np.asarray(spec.mean, dtype=np.float32)
+    std = np.asarray(spec.std, dtype=np.float32)
+    return np.ascontiguousarray(((x - mean) / std).transpose(2, 0, 1))
+
+
+def prepare(img: Image.Image, spec: ModelSpec, keep_image: bool = False) -> Decoded:
+    """A decoded image -> the model tensor and its geometry."""
+    converted = to_model_mode(img, spec.channels)
+    resized, geometry = resize(converted, spec.size, spec.resize)
+    original = img.convert("RGB") if keep_image else None
+    return Decoded(normalize(resized, spec), geometry, original)
+
+
+def prepare_array(array: np.ndarray, spec: ModelSpec, name: str = "array") -> Decoded:
+    """uint8 pixels (H, W[, C]) go through `prepare`; float (C, H, W) is taken as the tensor."""
+    array = np.asarray(array)
+    if array.dtype == np.uint8:
+        pixels = array[:, :, 0] if array.ndim == 3 and array.shape[2] == 1 else array
+        if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (3, 4)):
+            raise ImageError(name, f"uint8 pixels must be (H, W) or (H, W, 3|4), got {array.shape}")
+        return prepare(Image.fromarray(pixels), spec)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ImageError(name, f"expected uint8 pixels or a float tensor, got {array.dtype}")
+    expected = (spec.channels, *spec.size)
+    if array.shape != expected:
+        raise ImageError(name, f"float tensor has shape {array.shape}, the model takes {expected}")
+    _, height, width = array.shape
+    full = (0, 0, width, height)
+    return Decoded(
+        np.ascontiguousarray(array, dtype=np.float32), Geometry((width, height), full, full)
+    )
+
+
+def load_image(path: str | Path, spec: ModelSpec, max_pixels: int | None = None) -> np.ndarray:
+    """Decode and preprocess one image file into the model's float32 (C, H, W) tensor."""
+    return prepare(open_image(path, max_pixels), spec).array
+
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class SpecFlags:
+    """What the user said about a model: needed for foreign files, overrides otherwise."""
+
+    size: tuple[int, int] | None = None  # (H, W)
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    labels: str | Path | None = None  # a text file, one class name per line
+    gray: bool = False
+    resize: str = "stretch"
+
+
+def read_labels(path: str | Path) -> tuple[str, ...]:
+    """Class names from a text file, one per line (blank lines skipped)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CnnkitError(f"--labels {path}: cannot read it ({exc})") from None
+    names = tuple(line.strip() for line in lines if line.strip())
+    if not names:
+        raise CnnkitError(f"--labels {path}: no class names in it")
+    return names
+
+
+def per_channel(values, channels: int, flag: str) -> tuple[float, ...]:
+    """One value per channel (a single value is repeated)."""
+    values = tuple(float(v) for v in values)
+    if len(values) == 1:
+        values = values * channels
+    if len(values) != channels:
+        raise CnnkitError(f"{flag} has {len(values)} values, the model has {channels} channels")
+    if flag == "--std" and any(v <= 0 for v in values):
+        raise CnnkitError(f"--std values must be positive, got {list(values)}")
+    return values
+
+
+def fixed_dims(shape: list) -> list[int | None]:
+    """Input axes as ints where fixed, None where dynamic."""
+    return [d if isinstance(d, int) and d > 0 else None for d in shape]
+
+
+def model_spec(meta: dict, input_shape: list, output_rank: int, flags: SpecFlags) -> ModelSpec:
+    """The spec from cnnkit metadata, else from flags and defaults (announced by the caller)."""
+    if flags.resize not in RESIZE_MODES:
+        raise CnnkitError(f"--resize {flags.resize!r}: expected one of {', '.join(RESIZE_MODES)}")
+    dims = fixed_dims(input_shape) + [None] * 4
+    stored = meta.get("input_size")
+    channels = 1 if flags.gray else (stored[0] if stored else dims[1] or 3)
+    size = flags.size or (tuple(stored[1:]) if stored else None)
+    if size is None:
+        size = (dims[2], dims[3]) if dims[2] and dims[3] else (224, 224)
+    mean_default, std_default = (IMAGENET_MEAN, IMAGENET_STD) if channels == 3 else ((0.0,), (1.0,))
+    mean = per_channel(flags.mean or meta.get("mean") or mean_default, channels, "--mean")
+    std = per_channel(flags.std or meta.get("std") or std_default, channels, "--std")
+    classes = read_labels(flags.labels) if flags.labels else meta.get("classes")
+    task = meta.get("task") or ("segmentation" if output_rank == 4 else "classification")
+    return ModelSpec(
+        task=task,
+        channels=int(channels),
+        size=(int(size[0]), int(size[1])),
+        mean=mean,
+        std=std,
+        classes=tuple(classes) if classes else None,
+        resize=flags.resize,
+    )
+
+
+def describe_defaults(spec: ModelSpec, flags: SpecFlags) -> str | None:
+    """For a foreign model: one line naming what was assumed rather than given."""
+    assumed = []
+    if flags.size is None:
+        assumed.append(f"input {spec.channels}x{spec.size[0]}x{spec.size[1]} (--size, --gray)")
+    if flags.mean is None or flags.std is None:
+        assumed.append(f"mean {list(spec.mean)} std {list(spec.std)} (--mean, --std)")
+    if flags.labels is None:
+        assumed.append("class indices as labels (--labels)")
+    if not assumed:
+        return None
+    return "note: no cnnkit metadata; assuming " + ", ".join(assumed)

@@ -1,0 +1,148 @@
+"""`--engine ray`: the same job on Ray Data, an actor pool of onnxruntime sessions.
+
+The pending inputs become a dataset of (key, path, index) rows; `map_batches` hands
+batches to `PredictActor`s, each loading the model once and predicting through the same
+`Predictor` the local engine uses, so rows are identical. Order is preserved and the
+driver writes results.jsonl as batches stream back. Masks are written by the actors, so
+on a multi-machine cluster --out must be a shared folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.errors import CnnkitError
+from toolkit.onnxfile import load_onnx
+from toolkit.runtime.inputs import InputItem
+from toolkit.runtime.predictor import Predictor
+
+
+def import_ray():
+    """Ray, or a CnnkitError saying how to install it."""
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise CnnkitError("--engine ray needs Ray: pip install 'cnnkit[ray]'") from None
+    return ray
+
+
+class PredictActor:
+    """One actor: one model load, then batches of input rows -> JSON result rows."""
+
+    def __init__(self, model: str, options: dict, save_mask, keep_image: bool):
+        self.predictor = Predictor(model, quiet=True, **options)
+        self.save_mask = save_mask
+        self.keep_image = keep_image
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        items = [
+            InputItem(str(key), Path(str(path)), None if index < 0 else int(index))
+            for key, path, index in zip(batch["key"], batch["path"], batch["index"], strict=True)
+        ]
+        decoded = [self.predictor.try_decode(item, self.keep_image) for item in items]
+        rows = self.predictor.rows([item.key for item in items], decoded, self.save_mask)
+        return {
+            "row": np.array([json.dumps(row, ensure_ascii=False) for row in rows], dtype=object),
+            "provider": np.array([self.predictor.provider] * len(rows), dtype=object),
+        }
+
+
+class RayJob:
+    """Runs pending inputs on Ray; `rows()` yields row batches in input order."""
+
+    def __init__(
+        self,
+        model,
+        items: list[InputItem],
+        options: dict,
+        *,
+        batch_size: int,
+        workers: int,
+        address: str | None,
+        save_mask,
+        keep_image: bool,
+    ):
+        if workers < 1:
+            raise CnnkitError(f"--workers {workers}: must be at least 1")
+        self.model, self.items, self.options = str(model), items, dict(options)
+        self.batch_size, self.workers, self.address = batch_size, workers, address
+        self.save_mask, self.keep_image = save_mask, keep_image
+        self.provider = "unknown"
+        if self.options.get("threads") is None:  # actors share the cores
+            self.options["threads"] = max(1, (os.cpu_count() or 1) // workers)
+
+    def start_ray(self):
+        """Connect to --address, or start a local Ray; True when we started it."""
+        ray = import_ray()
+        if ray.is_initialized():
+            return ray, False
+        if self.address:
+            try:
+                ray.init(address=self.address, logging_level=logging.WARNING)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise CnnkitError(
+                    f"--address {self.address}: cannot connect to Ray ({exc})"
+                ) from None
+        else:
+            cpus = max(self.workers, os.cpu_count() or 1)
+            ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING)
+        return ray, True
+
+    def dataset(self, ray):
+        """The pending inputs as an ordered dataset mapped by the actor pool."""
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True
+        context.enable_progress_bars = False  # the runner draws its own bar
+        rows = [
+            {"key": it.key, "path": str(it.path), "index": -1 if it.index is None else it.index}
+            for it in self.items
+        ]
+        return ray.data.from_items(rows).map_batches(
+            PredictActor,
+            fn_constructor_kwargs={
+                "model": self.model,
+                "options": self.options,
+                "save_mask": self.save_mask,
+                "keep_image": self.keep_image,
+            },
+            batch_size=self.batch_size,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=self.workers),
+            num_cpus=1,
+        )
+
+    def rows(self):
+        """Row batches as they stream back, in input order."""
+        if not self.items:
+            return
+        load_onnx(self.model, load_external_data=False)  # a bad file fails here, not in actors
+        ray, started = self.start_ray()
+        try:
+            for batch in self.dataset(ray).iter_batches(batch_format="numpy", batch_size=None):
+                self.provider = str(batch["provider"][0])
+                yield [json.loads(text) for text in batch["row"]]
+        except ray.exceptions.RayError as exc:
+            user_error = find_user_error(exc)
+            if user_error is None:
+                raise
+            raise user_error from None
+        finally:
+            if started:
+                ray.shutdown()
+
+
+def find_user_error(exc: BaseException) -> CnnkitError | None:
+    """The CnnkitError an actor raised (Ray wraps it, sometimes twice), if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, CnnkitError):
+            return exc
+        exc = getattr(exc, "cause", None) or exc.__cause__
+    return None

@@ -1,0 +1,250 @@
+"""The batch runner behind `cnnkit infer`: inputs -> results.jsonl (+ masks), resumable.
+
+Decoding and preprocessing run in a thread pool a few batches ahead of session.run (a
+bounded prefetch window), so the model stays busy; rows come out in input order and are
+appended and flushed per batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from toolkit.errors import CnnkitError
+from toolkit.progress import note, progress_bar
+from toolkit.runtime.inputs import InputItem, expand_inputs
+from toolkit.runtime.masks import mask_image, mask_names, overlay_image, save_atomic
+from toolkit.runtime.predictor import Predictor
+from toolkit.runtime.results import RESULTS, ResultsWriter, read_rows, repair, write_csv
+
+ENGINES = ("local", "ray")
+
+
+@dataclass
+class InferenceSummary:
+    """What a run did; numbers only, formatted by the CLI."""
+
+    count: int  # inputs in the job, resumed ones included
+    ok: int
+    failed: int
+    resumed: int  # rows already in results.jsonl before this run
+    images_per_s: float  # inputs processed by this run per second of its batch loop
+    seconds: float  # the batch loop
+    setup_s: float  # sessions (and Ray) before the loop
+    provider: str
+    engine: str
+    results: str
+    csv: str | None = None
+    masks: str | None = None
+    overlays: str | None = None
+    failures: list[dict] = field(default_factory=list)  # {"path", "error"}
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict."""
+        return asdict(self)
+
+
+@dataclass
+class MaskWriter:
+    """Writes each mask (and overlay) atomically under --out; rows get the relative path."""
+
+    out_dir: Path
+    names: dict[str, str]
+    overlay: bool = False
+
+    def __call__(self, key, mask, decoded) -> str:
+        relative = Path("masks") / self.names[key]
+        save_atomic(mask_image(mask), self.out_dir / relative)
+        if self.overlay and decoded.image is not None:
+            save_atomic(
+                overlay_image(decoded.image, mask), self.out_dir / "overlays" / relative.name
+            )
+        return relative.as_posix()
+
+
+def batches(items: list, size: int) -> list[list]:
+    """Consecutive chunks of `size`."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def local_rows(
+    predictor: Predictor,
+    items: list[InputItem],
+    *,
+    batch_size: int,
+    workers: int,
+    save_mask=None,
+    keep_image: bool = False,
+) -> Iterator[list[dict]]:
+    """Row batches in input order; decoding runs `workers` threads ahead of the model."""
+    chunks = iter(batches(items, batch_size))
+    window: deque = deque()
+    prefetch = max(2, workers)  # batches decoded ahead: bounded memory, busy model
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
+
+        def submit(chunk: list[InputItem]) -> None:
+            futures = [pool.submit(predictor.try_decode, item, keep_image) for item in chunk]
+            window.append((chunk, futures))
+
+        for _ in range(prefetch):
+            chunk = next(chunks, None)
+            if chunk is not None:
+                submit(chunk)
+        while window:
+            chunk, futures = window.popleft()
+            following = next(chunks, None)
+            if following is not None:
+                submit(following)
+            decoded = [future.result() for future in futures]
+            yield predictor.rows([item.key for item in chunk], decoded, save_mask)
+
+
+def previous_rows(results: Path, resume: bool) -> list[dict]:
+    """Rows already written (resume), after repairing a partial last line."""
+    if not results.exists():
+        return []
+    if not resume:
+        raise CnnkitError(
+            f"{results} already exists; pass --resume to continue it or choose another --out"
+        )
+    cut = repair(results)
+    if cut:
+        note(f"note: {results}: removed a partial last line ({cut} bytes) left by a crash")
+    return read_rows(results)
+
+
+def default_workers() -> int:
+    """Decode threads: the cores, at most 4 (session.run takes its own threads)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_inference(
+    model: str | Path,
+    inputs,
+    out_dir: str | Path,
+    *,
+    batch_size: int = 8,
+    device: str = "auto",
+    provider: str | None = None,
+    threads: int | None = None,
+    allow_fallback: bool = False,
+    workers: int | None = None,
+    topk: int = 5,
+    resume: bool = False,
+    overlay: bool = False,
+    csv: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int = 2,
+    size: tuple[int, int] | None = None,
+    mean: tuple[float, ...] | None = None,
+    std: tuple[float, ...] | None = None,
+    labels: str | Path | None = None,
+    gray: bool = False,
+    resize: str = "stretch",
+    max_pixels: int | None = None,
+    quiet: bool = False,
+) -> InferenceSummary:
+    """Predict every input into OUT/results.jsonl (and masks); resumable, bad files reported."""
+    if batch_size < 1:
+        raise CnnkitError(f"--batch-size {batch_size}: must be at least 1")
+    if engine not in ENGINES:
+        raise CnnkitError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    items = expand_inputs(inputs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = out_dir / RESULTS
+    done = previous_rows(results, resume)
+    done_keys = {row.get("path") for row in done}
+    pending = [item for item in items if item.key not in done_keys]
+    options = dict(
+        device=device,
+        provider=provider,
+        threads=threads,
+        allow_fallback=allow_fallback,
+        topk=topk,
+        size=size,
+        mean=mean,
+        std=std,
+        labels=labels,
+        gray=gray,
+        resize=resize,
+        max_pixels=max_pixels,
+    )
+    names = mask_names([item.key for item in items])
+    save_mask = MaskWriter(out_dir, names, overlay)
+
+    start = time.perf_counter()
+    if engine == "ray":
+        from toolkit.runtime.ray_engine import RayJob
+
+        job = RayJob(
+            model,
+            pending,
+            options,
+            batch_size=batch_size,
+            workers=ray_workers,
+            address=ray_address,
+            save_mask=save_mask,
+            keep_image=overlay,
+        )
+        rows_iter = job.rows()
+    else:
+        predictor = Predictor(model, quiet=quiet, **options)
+        rows_iter = local_rows(
+            predictor,
+            pending,
+            batch_size=batch_size,
+            workers=workers or default_workers(),
+            save_mask=save_mask,
+            keep_image=overlay,
+        )
+    setup_s = time.perf_counter() - start
+    seconds = write_rows(rows_iter, results, len(pending), quiet)
+    provider_name = job.provider if engine == "ray" else predictor.provider
+
+    rows = read_rows(results)
+    if csv:
+        write_csv(rows, out_dir / "results.csv")
+    failures = [{"path": r["path"], "error": r["error"]} for r in rows if r["status"] != "ok"]
+    segmentation = any("mask" in r for r in rows)
+    return InferenceSummary(
+        count=len(items),
+        ok=len(rows) - len(failures),
+        failed=len(failures),
+        resumed=len(done),
+        images_per_s=len(pending) / seconds if seconds > 0 else 0.0,
+        seconds=seconds,
+        setup_s=setup_s,
+        provider=provider_name,
+        engine=engine,
+        results=str(results),
+        csv=str(out_dir / "results.csv") if csv else None,
+        masks=str(out_dir / "masks") if segmentation else None,
+        overlays=str(out_dir / "overlays") if segmentation and overlay else None,
+        failures=failures,
+    )
+
+
+def write_rows(rows_iter, results: Path, total: int, quiet: bool) -> float:
+    """Drain row batches into results.jsonl with a progress bar; the loop's seconds."""
+    writer = ResultsWriter(results)
+    start = time.perf_counter()
+    done = 0
+    try:
+        with progress_bar(quiet) as bar:
+            task = bar.add_task("infer", total=total, status="")
+            for rows in rows_iter:
+                writer.write(rows)
+                done += len(rows)
+                rate = done / max(time.perf_counter() - start, 1e-9)
+                bar.update(task, advance=len(rows), status=f"{rate:.1f} img/s")
+    finally:
+        writer.close()
+    return time.perf_counter() - start

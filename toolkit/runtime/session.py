@@ -1,0 +1,214 @@
+"""onnxruntime sessions: device and provider choice, fallback detection, IOBinding on CUDA.
+
+onnxruntime only warns when a requested provider is missing and quietly runs on CPU, so
+after creating a session we compare `get_providers()` with what was asked and either
+refuse (explicit request) or announce the fallback (automatic choice, --allow-fallback).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+from toolkit.errors import CnnkitError
+from toolkit.onnxfile import load_onnx, metadata_from_session
+from toolkit.progress import note
+
+# What onnxruntime raises for a model it cannot load (pybind classes, not RuntimeError).
+LOAD_ERRORS = (
+    ort_errors.Fail,
+    ort_errors.InvalidGraph,
+    ort_errors.InvalidProtobuf,
+    ort_errors.InvalidArgument,
+    ort_errors.NoSuchFile,
+    ort_errors.NotImplemented,
+    ort_errors.RuntimeException,
+    RuntimeError,
+)
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+GRAPH_OPTIMIZATION = {
+    "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+
+
+@dataclass
+class SessionHandle:
+    """An open session and what actually runs it."""
+
+    session: ort.InferenceSession
+    providers: list[str]  # from get_providers(): what really runs
+    device: str  # "cpu", "cuda:N" or a provider name
+    create_s: float  # seconds spent creating the session
+    input_name: str
+    input_shape: list  # ints for fixed axes, str/None for dynamic ones
+    meta: dict  # cnnkit metadata; {} for a foreign model
+    path: Path
+    output_names: list[str] = field(default_factory=list)
+
+    @property
+    def fixed_batch(self) -> int | None:
+        """The model's batch size when its batch axis is fixed, else None."""
+        first = self.input_shape[0] if self.input_shape else None
+        return first if isinstance(first, int) and first > 0 else None
+
+    @property
+    def cuda_device_id(self) -> int | None:
+        """The CUDA device index when CUDA runs this session, else None."""
+        if CUDA not in self.providers or not self.device.startswith("cuda"):
+            return None
+        return int(self.device.partition(":")[2] or 0)
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """Providers to ask onnxruntime for, and whether the user named them explicitly."""
+
+    providers: list  # names or (name, options) pairs, preferred first
+    device: str
+    explicit: bool
+
+
+def request_providers(device: str = "auto", provider: str | None = None) -> ProviderRequest:
+    """Turn --device / --provider into an onnxruntime provider list."""
+    if provider:
+        return ProviderRequest([provider, CPU], provider, explicit=True)
+    device = (device or "auto").lower()
+    if device == "auto":
+        if CUDA in ort.get_available_providers():
+            return ProviderRequest([(CUDA, {"device_id": 0}), CPU], "cuda:0", explicit=False)
+        return ProviderRequest([CPU], "cpu", explicit=False)
+    if device == "cpu":
+        return ProviderRequest([CPU], "cpu", explicit=True)
+    if device == "cuda" or device.startswith("cuda:"):
+        index = device.partition(":")[2] or "0"
+        if not index.isdigit():
+            raise CnnkitError(f"--device {device!r}: expected cuda or cuda:N")
+        options = {"device_id": int(index)}
+        return ProviderRequest([(CUDA, options), CPU], f"cuda:{index}", explicit=True)
+    raise CnnkitError(f"--device {device!r}: expected auto, cpu, cuda or cuda:N")
+
+
+def provider_name(entry) -> str:
+    """The name of a provider list entry (a name or a (name, options) pair)."""
+    return entry[0] if isinstance(entry, tuple) else entry
+
+
+def session_options(threads, graph_optimization, enable_profiling) -> ort.SessionOptions:
+    """SessionOptions for --threads and the graph optimisation level."""
+    if graph_optimization not in GRAPH_OPTIMIZATION:
+        choices = ", ".join(GRAPH_OPTIMIZATION)
+        raise CnnkitError(f"graph optimisation {graph_optimization!r}: expected one of {choices}")
+    options = ort.SessionOptions()
+    options.graph_optimization_level = GRAPH_OPTIMIZATION[graph_optimization]
+    options.log_severity_level = 3  # we detect and report provider fallbacks ourselves
+    options.enable_profiling = enable_profiling
+    if threads is not None:
+        if threads < 1:
+            raise CnnkitError(f"--threads {threads}: must be at least 1")
+        options.intra_op_num_threads = threads
+    return options
+
+
+def refuse_or_announce(request: ProviderRequest, wanted: str, allow_fallback: bool) -> None:
+    """An explicit provider that cannot run is an error unless fallback is allowed."""
+    message = f"{wanted} is not usable here (onnxruntime has {ort.get_available_providers()})"
+    if request.explicit and not allow_fallback:
+        raise CnnkitError(f"--device {request.device}: {message}; pass --allow-fallback for CPU")
+    note(f"note: {message}; falling back to CPUExecutionProvider")
+
+
+def create_session(path: Path, options, providers) -> tuple[ort.InferenceSession, float]:
+    """An InferenceSession and the seconds it took to create."""
+    start = time.perf_counter()
+    try:
+        session = ort.InferenceSession(str(path), options, providers=providers)
+    except LOAD_ERRORS as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CnnkitError(f"{path}: onnxruntime cannot load it: {first}") from None
+    return session, time.perf_counter() - start
+
+
+def open_session(
+    path: str | Path,
+    *,
+    device: str = "auto",
+    provider: str | None = None,
+    threads: int | None = None,
+    allow_fallback: bool = False,
+    graph_optimization: str = "all",
+    enable_profiling: bool = False,
+    quiet: bool = False,
+) -> SessionHandle:
+    """Open an ONNX file on the requested device; refuse or announce provider fallbacks."""
+    path = Path(path)
+    load_onnx(path, load_external_data=False)  # clear errors and the external-data guard
+    request = request_providers(device, provider)
+    wanted = provider_name(request.providers[0])
+    providers = request.providers
+    if wanted not in ort.get_available_providers():
+        refuse_or_announce(request, wanted, allow_fallback)
+        providers = [CPU]
+    options = session_options(threads, graph_optimization, enable_profiling)
+    session, create_s = create_session(path, options, providers)
+    actual = session.get_providers()
+    if wanted != actual[0] and providers is request.providers:
+        refuse_or_announce(request, wanted, allow_fallback)
+    running = request.device if actual[0] == wanted else "cpu"
+    if not quiet and running != "cpu":
+        note(f"running on {running} ({actual[0]})")
+    first = session.get_inputs()[0]
+    return SessionHandle(
+        session=session,
+        providers=actual,
+        device=running,
+        create_s=create_s,
+        input_name=first.name,
+        input_shape=list(first.shape),
+        meta=metadata_from_session(session),
+        path=path,
+        output_names=[o.name for o in session.get_outputs()],
+    )
+
+
+def run_with_iobinding(handle: SessionHandle, batch: np.ndarray) -> np.ndarray:
+    """Run on CUDA with input and output bound on the device, so timing is not host copies."""
+    device_id = handle.cuda_device_id
+    binding = handle.session.io_binding()
+    on_device = ort.OrtValue.ortvalue_from_numpy(batch, "cuda", device_id)
+    binding.bind_ortvalue_input(handle.input_name, on_device)
+    binding.bind_output(handle.output_names[0], "cuda", device_id)
+    handle.session.run_with_iobinding(binding)
+    return binding.get_outputs()[0].numpy()
+
+
+def run_batch(handle: SessionHandle, batch: np.ndarray) -> np.ndarray:
+    """The first output for a batch; fixed-batch models get split and zero-padded chunks."""
+    batch = np.ascontiguousarray(batch, dtype=np.float32)
+    size = handle.fixed_batch
+    if size is None or len(batch) == size:
+        return run_once(handle, batch)
+    outputs = []
+    for start in range(0, len(batch), size):
+        chunk = batch[start : start + size]
+        real = len(chunk)
+        if real < size:
+            padding = np.zeros((size - real, *chunk.shape[1:]), dtype=np.float32)
+            chunk = np.concatenate([chunk, padding])
+        outputs.append(run_once(handle, chunk)[:real])
+    return np.concatenate(outputs)
+
+
+def run_once(handle: SessionHandle, batch: np.ndarray) -> np.ndarray:
+    """One session.run (IOBinding on CUDA), first output only."""
+    if handle.cuda_device_id is not None:
+        return run_with_iobinding(handle, batch)
+    return handle.session.run(handle.output_names[:1], {handle.input_name: batch})[0]
