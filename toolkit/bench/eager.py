@@ -1,0 +1,84 @@
+"""The same inputs through torch eager (inference mode, same thread count).
+
+The only bench module that touches torch, imported lazily and never by the package
+__init__, so `import toolkit.bench` stays torch-free.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.bench.measure import current_rss_mb, peak_rss_mb, time_runs
+from toolkit.bench.sweep import BenchConfig, BenchEntry
+
+
+def load_eager_model(source: str | Path):
+    """(model in eval mode, its metadata, seconds to load) from a checkpoint or run folder."""
+    from toolkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+    start = time.perf_counter()
+    checkpoint = load_checkpoint(source)
+    model = model_from_checkpoint(checkpoint)
+    meta = {key: checkpoint.get(key) for key in ("input_size", "mean", "std", "classes", "task")}
+    return model, meta, time.perf_counter() - start
+
+
+def eager_runner(model, array: np.ndarray) -> Callable[[], object]:
+    """A zero-argument forward pass on a tensor made before the clock (zero-copy view)."""
+    import torch
+
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+
+    def run():
+        with torch.inference_mode():
+            return model(tensor)
+
+    return run
+
+
+def bench_module(
+    model,
+    label: str,
+    feeds_by_batch: dict[int, np.ndarray],
+    threads: int,
+    config: BenchConfig,
+    load_s: float = 0.0,
+) -> list[BenchEntry]:
+    """Time a torch module at each batch on the given arrays with `threads` torch threads."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    entries = []
+    try:
+        for batch, array in feeds_by_batch.items():
+            measurement = time_runs(
+                eager_runner(model, array),
+                warmup=config.warmup,
+                iterations=config.iterations,
+                duration=config.duration,
+            )
+            entries.append(
+                BenchEntry(
+                    model=label,
+                    batch=batch,
+                    threads=threads,
+                    device="cpu",
+                    provider="torch " + torch.__version__,
+                    mode="torch-eager",
+                    input_shape=list(array.shape),
+                    stats=measurement.stats,
+                    session_s=load_s,
+                    first_run_ms=measurement.first_run_s * 1e3,
+                    peak_rss_mb=peak_rss_mb(),
+                    rss_mb=current_rss_mb(),
+                    timings_s=measurement.timings_s,
+                )
+            )
+    finally:
+        torch.set_num_threads(previous)
+    return entries

@@ -1,0 +1,61 @@
+"""Bench plots (matplotlib Agg): latency histogram, throughput and latency vs batch size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from toolkit.errors import CnnkitError
+
+MAX_HISTOGRAMS = 6  # more overlaid histograms are unreadable
+
+
+def series_label(entry) -> str:
+    """Legend text for one (model, threads, device) series."""
+    return f"{Path(entry.model).name} t{entry.threads} {entry.device}"
+
+
+def check_plot_path(path: str | Path) -> Path:
+    """A writable figure file name (.png, .svg, .pdf); CnnkitError otherwise."""
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise CnnkitError(f"--plot {path}: expected a .png, .svg or .pdf file name")
+    if path.is_dir():
+        raise CnnkitError(f"--plot {path}: is a folder, expected a file name")
+    return path
+
+
+def plot_bench(entries: Sequence, path: str | Path) -> Path:
+    """Write a PNG: per-run latency histograms and throughput/p50 against batch size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = check_plot_path(path)
+    figure, (hist, thru, lat) = plt.subplots(1, 3, figsize=(16, 4.5))
+    for entry in list(entries)[:MAX_HISTOGRAMS]:
+        times = [t * 1e3 for t in entry.timings_s]
+        hist.hist(times, bins=30, alpha=0.5, label=f"{series_label(entry)} b{entry.batch}")
+    hist.set(title="per-run latency", xlabel="ms", ylabel="runs")
+    hist.legend(fontsize="small")
+    series = defaultdict(list)
+    for entry in entries:
+        series[series_label(entry)].append(entry)
+    for label, rows in series.items():
+        rows = sorted(rows, key=lambda e: e.batch)
+        batches = [e.batch for e in rows]
+        thru.plot(batches, [e.throughput_ips for e in rows], marker="o", label=label)
+        lat.plot(batches, [e.stats.p50_ms for e in rows], marker="o", label=label)
+    thru.set(title="throughput", xlabel="batch", ylabel="images/s")
+    lat.set(title="p50 latency", xlabel="batch", ylabel="ms")
+    for axis in (thru, lat):
+        axis.set_xscale("log", base=2)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="small")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

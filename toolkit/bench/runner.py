@@ -1,0 +1,146 @@
+"""`cnnkit bench` as one call: sweep, optional torch eager, ratios, GFLOP/s, peak,
+bench.json beside run folders, and the plot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.bench.machine import describe_machine
+from toolkit.bench.peak import PeakResult, measure_peak
+from toolkit.bench.plot import check_plot_path
+from toolkit.bench.sweep import BenchConfig, BenchEntry, add_ratios, sweep
+from toolkit.errors import CnnkitError
+from toolkit.progress import note
+
+
+@dataclass
+class BenchResult:
+    """Everything one `cnnkit bench` call measured."""
+
+    entries: list[BenchEntry]
+    peak: PeakResult | None
+    machine: dict
+    saved: list[Path] = field(default_factory=list)
+    plot: Path | None = None
+
+    def to_json(self):
+        """bench --json: the list of entries; with --peak alone, the peak measurement."""
+        if not self.entries:
+            return {"peak_gflops": self.peak.gflops if self.peak else None, **self.peak_dict()}
+        return [entry.to_dict() for entry in self.entries]
+
+    def peak_dict(self) -> dict:
+        """The peak measurement and the machine, for output without entries."""
+        return {"peak": self.peak.to_dict() if self.peak else None, "machine": self.machine}
+
+
+def flops_per_image(path: str | Path, size: Sequence[int]) -> float | None:
+    """FLOPs of one image through the model from toolkit.profile; None (announced) if unknown."""
+    from toolkit.profile import profile_onnx
+
+    try:
+        profile = profile_onnx(path, input_size=tuple(size), batch=1)
+    except CnnkitError as exc:
+        note(f"note: no GFLOP/s for {path}: the profiler cannot count it ({exc})")
+        return None
+    return float(profile.totals["flops"])
+
+
+def add_gflops(entries: list[BenchEntry], reference: str | Path) -> None:
+    """Achieved GFLOP/s per entry: profiled FLOPs x batch / p50 (eager uses `reference`)."""
+    cache: dict[tuple, float | None] = {}
+    for entry in entries:
+        path = reference if entry.mode == "torch-eager" else entry.model
+        key = (str(path), tuple(entry.input_shape[1:]))
+        if key not in cache:
+            cache[key] = flops_per_image(path, entry.input_shape[1:])
+        flops = cache[key]
+        if flops:
+            entry.gflops = flops * entry.batch / (entry.stats.p50_ms / 1e3) / 1e9
+
+
+def torch_entries(source: Path, config: BenchConfig, first_inputs: dict) -> list[BenchEntry]:
+    """The first model's exact inputs through torch eager, per thread count (CPU only)."""
+    from toolkit.bench.eager import bench_module, load_eager_model
+
+    if "cpu" not in config.devices:
+        note("note: --against-torch runs torch on CPU only; add cpu to --device")
+        return []
+    model, meta, load_s = load_eager_model(source)
+    expected = tuple(meta.get("input_size") or ())
+    for array in first_inputs.values():
+        if config.input_size is None and expected and tuple(array.shape[1:]) != expected:
+            raise CnnkitError(
+                f"--against-torch {source}: its input is {list(expected)}, the first model's "
+                f"is {list(array.shape[1:])}"
+            )
+    label = f"{source} (torch eager)"
+    entries = []
+    for threads in config.threads:
+        entries += bench_module(model, label, dict(first_inputs), threads, config, load_s)
+    return entries
+
+
+def run_folder(model_path: Path) -> Path | None:
+    """The run folder a model file sits in (it has config.json or a checkpoint), else None."""
+    folder = Path(model_path).resolve().parent
+    markers = ("config.json", "best.pt", "last.pt")
+    return folder if any((folder / m).is_file() for m in markers) else None
+
+
+def save_beside_runs(entries: list[BenchEntry]) -> list[Path]:
+    """Write bench.json into each run folder holding a benchmarked model; announce each."""
+    by_folder: dict[Path, list[dict]] = {}
+    for entry in entries:
+        folder = run_folder(Path(entry.model)) if entry.mode != "torch-eager" else None
+        if folder is not None:
+            by_folder.setdefault(folder, []).append(entry.to_dict())
+    saved = []
+    for folder, rows in by_folder.items():
+        path = folder / "bench.json"
+        path.write_text(json.dumps(rows, indent=2) + "\n")
+        note(f"wrote {path}")
+        saved.append(path)
+    return saved
+
+
+def run_bench(
+    paths: Sequence[str | Path],
+    config: BenchConfig | None = None,
+    *,
+    against_torch: str | Path | None = None,
+    peak: bool = False,
+    plot: str | Path | None = None,
+    save: bool = True,
+) -> BenchResult:
+    """Benchmark ONNX files side by side (and torch eager, the peak, a plot) in one call."""
+    config = config or BenchConfig()
+    if not paths and not peak:
+        raise CnnkitError("give at least one MODEL.onnx (or --peak alone)")
+    if against_torch is not None and config.end_to_end:
+        raise CnnkitError("--against-torch compares session.run; drop --end-to-end")
+    twice = sorted({str(p) for p in paths if list(map(str, paths)).count(str(p)) > 1})
+    if twice:
+        raise CnnkitError(f"{twice[0]}: given twice; each model is benchmarked once")
+    if plot is not None:
+        check_plot_path(plot)
+    first_inputs: dict = {}
+    entries = sweep(list(paths), config, first_inputs) if paths else []
+    if against_torch is not None and entries:
+        entries += torch_entries(Path(against_torch), config, first_inputs)
+    add_ratios(entries)
+    if config.gflops and entries:
+        add_gflops(entries, paths[0])
+    result = BenchResult(entries, measure_peak() if peak else None, describe_machine())
+    for entry in entries if result.peak else ():
+        entry.peak_gflops = result.peak.gflops
+    if save:
+        result.saved = save_beside_runs(entries)
+    if plot is not None and entries:
+        from toolkit.bench.plot import plot_bench
+
+        result.plot = plot_bench(entries, plot)
+    return result

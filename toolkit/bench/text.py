@@ -1,0 +1,126 @@
+"""Human-readable bench and compare output (rich tables on stdout): the formatting edge."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds with sensible precision."""
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A float or a dash."""
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def short(model: str) -> str:
+    """The last two path parts of a model (enough to tell run folders apart)."""
+    parts = Path(model).parts
+    return str(Path(*parts[-2:])) if len(parts) > 1 else model
+
+
+def bench_table(entries) -> Table:
+    """One row per measured configuration."""
+    table = Table(title="cnnkit bench (latency in ms)")
+    columns = ("model", "mode", "device", "thr", "batch", "p50", "p90", "p99", "mean", "std")
+    for column in (*columns, "img/s", "vs first", "GFLOP/s"):
+        table.add_column(column, justify="left" if column in ("model", "mode") else "right")
+    for e in entries:
+        s = e.stats
+        table.add_row(
+            short(e.model),
+            e.mode,
+            e.device,
+            str(e.threads),
+            str(e.batch),
+            *(ms(v) for v in (s.p50_ms, s.p90_ms, s.p99_ms, s.mean_ms, s.std_ms)),
+            number(e.throughput_ips),
+            f"{e.ratio:.2f}x" if e.ratio else "-",
+            number(e.gflops),
+        )
+    return table
+
+
+def ratio_lines(entries) -> list[str]:
+    """'B is 2.10x faster than A' for every non-first model and configuration."""
+    if not entries:
+        return []
+    first = entries[0].model
+    lines = []
+    for e in entries:
+        if e.model == first or not e.ratio:
+            continue
+        verdict = f"{1 / e.ratio:.2f}x faster" if e.ratio < 1 else f"{e.ratio:.2f}x slower"
+        lines.append(
+            f"{short(e.model)} is {verdict} than {short(first)} "
+            f"(p50, batch {e.batch}, {e.threads} threads, {e.device})"
+        )
+    return lines
+
+
+def cost_lines(entries) -> list[str]:
+    """Session creation, first run and memory per model."""
+    seen, lines = set(), []
+    for e in entries:
+        key = (e.model, e.threads, e.device, e.batch)
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(
+            f"{short(e.model)} b{e.batch} t{e.threads} {e.device}: "
+            f"session {e.session_s * 1e3:.1f} ms, first run {e.first_run_ms:.1f} ms, "
+            f"peak RSS {e.peak_rss_mb:.0f} MiB"
+        )
+    return lines
+
+
+def ops_table(entry) -> Table:
+    """Per-op-type and heaviest-node times from onnxruntime's profiler for one entry."""
+    ops = entry.ops
+    table = Table(
+        title=f"{short(entry.model)} b{entry.batch} t{entry.threads}: profiler, "
+        f"{ops['kernel_ms']:.3f} ms of kernels per run ({ops['runs']} runs)"
+    )
+    for column in ("op type / node", "op", "ms per run", "share"):
+        table.add_column(column, justify="right" if column in ("ms per run", "share") else "left")
+    for op in ops["by_op"]:
+        nodes = f"{op['nodes']} node" + ("s" if op["nodes"] != 1 else "")
+        table.add_row(op["op"], nodes, ms(op["ms"]), f"{op['share']:.1%}")
+    table.add_section()
+    for node in ops["top_nodes"]:
+        table.add_row(node["name"], node["op"], ms(node["ms"]), f"{node['share']:.1%}")
+    return table
+
+
+def print_bench(result, console: Console | None = None) -> None:
+    """Print the bench result: table, ratios, costs, profiler tables, peak."""
+    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    if result.entries:
+        console.print(bench_table(result.entries))
+        for line in ratio_lines(result.entries) + cost_lines(result.entries):
+            console.print(line, highlight=False)
+        for entry in result.entries:
+            if entry.ops:
+                console.print(ops_table(entry))
+    if result.peak:
+        peak = result.peak
+        console.print(
+            f"peak: {peak.gflops:.1f} GFLOP/s (float32 {peak.size}x{peak.size} matmul, "
+            f"best of {peak.repeats}) on {result.machine['cpu']}",
+            highlight=False,
+        )
+        for e in result.entries:
+            if e.gflops:
+                console.print(
+                    f"{short(e.model)} b{e.batch} t{e.threads}: {e.gflops:.1f} GFLOP/s achieved "
+                    f"= {e.gflops / peak.gflops:.0%} of peak",
+                    highlight=False,
+                )
