@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -87,3 +88,64 @@ def model_from_checkpoint(checkpoint: dict) -> nn.Module:
             f"{checkpoint['model']} ({first[:160]})"
         ) from None
     return model.eval()
+
+
+def rng_state() -> dict:
+    """Every random generator training touches, as tensors and plain values."""
+    import random
+
+    import numpy as np
+
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": [torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict) -> None:
+    """Put back the generators saved by `rng_state`."""
+    import random
+
+    import numpy as np
+
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@dataclass
+class WeightMatch:
+    """What `load_matching_weights` took from a checkpoint."""
+
+    loaded: list[str]
+    shape_mismatch: list[str]
+    not_found: list[str]
+
+
+def load_matching_weights(model: nn.Module, state_dict: dict) -> WeightMatch:
+    """Copy every tensor whose name (or name without its first part) and shape match.
+
+    The fallback lets an FCN's `backbone.features.0.weight` take a classifier's
+    `features.0.weight`.
+    """
+    own = model.state_dict()
+    loaded, mismatch, missing, update = [], [], [], {}
+    for name, tensor in own.items():
+        source = name if name in state_dict else name.split(".", 1)[-1]
+        if source not in state_dict:
+            missing.append(name)
+        elif state_dict[source].shape != tensor.shape:
+            mismatch.append(name)
+        else:
+            update[name] = state_dict[source]
+            loaded.append(name)
+    model.load_state_dict(update, strict=False)
+    return WeightMatch(loaded, mismatch, missing)

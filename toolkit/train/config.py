@@ -1,0 +1,118 @@
+"""TrainConfig: every choice a run makes, with defaults that train sensibly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from toolkit.errors import CnnkitError
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("cosine", "step", "onecycle", "none")
+DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 2e-3}
+DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 0.0, "adamw": 0.01}
+DEFAULT_EPOCHS = {"classification": 30, "segmentation": 20}
+
+
+@dataclass
+class TrainConfig:
+    """A training run; None fields are resolved from the model and data by `resolve`."""
+
+    model: str = "lenet5"
+    data: str = "digits"
+    model_args: dict = field(default_factory=dict)
+    epochs: int | None = None  # 30 for classification, 20 for segmentation
+    batch_size: int = 64
+    optimizer: str = "adamw"
+    lr: float | None = None  # sgd 0.05, adam 1e-3, adamw 2e-3
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float | None = None  # sgd 5e-4, adam 0, adamw 0.01
+    schedule: str = "cosine"
+    warmup_epochs: float = 0.0
+    step_size: int | None = None  # step schedule: epochs between decays (epochs // 3)
+    gamma: float = 0.1
+    label_smoothing: float = 0.0
+    aux_weight: float = 0.3  # GoogLeNet auxiliary heads, training only
+    clip_grad: float = 0.0  # max global grad norm; 0 = off
+    input_size: tuple[int, int, int] | None = None  # (C, H, W); default from data + model
+    augment: bool = True
+    hflip: bool | None = None  # None: on for folder/voc, off for digits
+    seed: int = 0
+    device: str = "auto"
+    workers: int = 0
+    limit: int | None = None  # use only the first N samples of each split (quick runs)
+    name: str | None = None
+    runs_dir: str = "runs"
+    exist_ok: bool = False
+    resume: str | None = None  # a run folder to continue from its last.pt
+    init_from: str | None = None  # a checkpoint or run folder to take matching weights from
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values."""
+        data = asdict(self)
+        data["input_size"] = list(self.input_size) if self.input_size else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """The config saved in config.json (unknown keys ignored)."""
+        known = {f.name for f in fields(cls)}
+        config = cls(**{k: v for k, v in data.items() if k in known})
+        if config.input_size is not None:
+            config.input_size = tuple(config.input_size)
+        return config
+
+
+def check(config: TrainConfig) -> None:
+    """Refuse impossible values with one line naming the flag."""
+    positive = {
+        "--epochs": config.epochs,
+        "--batch-size": config.batch_size,
+        "--lr": config.lr,
+        "--limit": config.limit,
+    }
+    for flag, value in positive.items():
+        if value is not None and value <= 0:
+            raise CnnkitError(f"{flag} must be positive, got {value}")
+    if config.optimizer not in OPTIMIZERS:
+        raise CnnkitError(f"--optimizer {config.optimizer}: choose {', '.join(OPTIMIZERS)}")
+    if config.schedule not in SCHEDULES:
+        raise CnnkitError(f"--schedule {config.schedule}: choose {', '.join(SCHEDULES)}")
+    if config.workers < 0:
+        raise CnnkitError(f"--workers must be 0 or more, got {config.workers}")
+    if config.warmup_epochs < 0:
+        raise CnnkitError(f"--warmup must be 0 or more epochs, got {config.warmup_epochs}")
+
+
+def resolve(config: TrainConfig, task: str, input_size: tuple[int, int, int]) -> TrainConfig:
+    """Fill every None default for this model's task and the chosen input size."""
+    check(config)
+    epochs = config.epochs or DEFAULT_EPOCHS[task]
+    return replace(
+        config,
+        epochs=epochs,
+        lr=config.lr or DEFAULT_LR[config.optimizer],
+        weight_decay=(
+            DEFAULT_WEIGHT_DECAY[config.optimizer]
+            if config.weight_decay is None
+            else config.weight_decay
+        ),
+        step_size=config.step_size or max(1, epochs // 3),
+        input_size=tuple(input_size),
+    )
+
+
+def parse_model_args(pairs: tuple[str, ...] | list[str]) -> dict:
+    """--model-arg key=value pairs -> a dict; values are JSON when they parse (3, true)."""
+    import json
+
+    args = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise CnnkitError(f"--model-arg {pair!r}: expected key=value, e.g. backbone=resnet18")
+        try:
+            args[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            args[key.strip()] = text
+    return args
