@@ -633,7 +633,7 @@ def bench_cmd(
         threads=int_list(threads, "--threads") or BenchConfig().threads,
         devices=tuple(d.strip() for d in device.split(",") if d.strip()),
         warmup=warmup,
-        iterations=iterations if iterations is not None or duration else 50,
+        iterations=iterations,
         duration=duration,
         input_size=input_size,
         data=data,

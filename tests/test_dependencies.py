@@ -21,6 +21,19 @@ TORCH_FREE += [
     "toolkit.runtime.runner",
     "toolkit.runtime.ray_engine",
 ]
+TORCH_FREE += [
+    "toolkit.bench",
+    "toolkit.bench.stats",
+    "toolkit.bench.measure",
+    "toolkit.bench.sweep",
+    "toolkit.bench.ops",
+    "toolkit.bench.peak",
+    "toolkit.bench.plot",
+    "toolkit.bench.runner",
+    "toolkit.bench.inputs",
+    "toolkit.bench.machine",
+    "toolkit.bench.text",
+]
 
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:

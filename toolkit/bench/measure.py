@@ -15,6 +15,8 @@ from pathlib import Path
 from toolkit.bench.stats import LatencyStats
 from toolkit.errors import CnnkitError
 
+DEFAULT_ITERATIONS = 50
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -48,12 +50,15 @@ def time_runs(
     run: Callable[[], object],
     *,
     warmup: int = 10,
-    iterations: int | None = 50,
+    iterations: int | None = None,
     duration: float | None = None,
 ) -> Measurement:
-    """Time `run`: one cold first run, `warmup` untimed runs, then the timed runs."""
+    """Time `run`: one cold first run, `warmup` untimed runs, then the timed runs.
+
+    Timed runs: `iterations` of them, or as many as fit in `duration` seconds; 50 by default.
+    """
     if duration is None and iterations is None:
-        iterations = 50
+        iterations = DEFAULT_ITERATIONS
     check_counts(warmup, iterations, duration)
     first = timed(run)
     for _ in range(warmup):

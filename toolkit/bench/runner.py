@@ -13,6 +13,7 @@ from toolkit.bench.peak import PeakResult, measure_peak
 from toolkit.bench.plot import check_plot_path
 from toolkit.bench.sweep import BenchConfig, BenchEntry, add_ratios, sweep
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import check_onnx_path
 from toolkit.progress import note
 
 
@@ -46,7 +47,7 @@ def flops_per_image(path: str | Path, size: Sequence[int]) -> float | None:
     except CnnkitError as exc:
         note(f"note: no GFLOP/s for {path}: the profiler cannot count it ({exc})")
         return None
-    return float(profile.totals["flops"])
+    return float(profile.totals.flops)
 
 
 def add_gflops(entries: list[BenchEntry], reference: str | Path) -> None:
@@ -125,6 +126,8 @@ def run_bench(
     twice = sorted({str(p) for p in paths if list(map(str, paths)).count(str(p)) > 1})
     if twice:
         raise CnnkitError(f"{twice[0]}: given twice; each model is benchmarked once")
+    for path in paths:
+        check_onnx_path(path)  # every file is checked before anything is measured
     if plot is not None:
         check_plot_path(plot)
     first_inputs: dict = {}

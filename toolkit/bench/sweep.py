@@ -14,6 +14,7 @@ from pathlib import Path
 from toolkit.bench import inputs
 from toolkit.bench.measure import (
     Measurement,
+    check_counts,
     current_rss_mb,
     peak_rss_mb,
     session_runner,
@@ -33,7 +34,7 @@ class BenchConfig:
     threads: tuple[int, ...] = (os.cpu_count() or 1,)
     devices: tuple[str, ...] = ("cpu",)
     warmup: int = 10
-    iterations: int | None = 50
+    iterations: int | None = None  # None: 50 timed runs, unless `duration` is given
     duration: float | None = None
     input_size: tuple[int, ...] | None = None
     data: Path | None = None
@@ -112,6 +113,7 @@ def check_config(config: BenchConfig) -> None:
         raise CnnkitError("--device: give at least one device")
     if config.end_to_end and config.data is None:
         raise CnnkitError("--end-to-end needs --data DIR (the images to decode on the clock)")
+    check_counts(config.warmup, config.iterations, config.duration)
     if config.ops < 0:
         raise CnnkitError(f"--ops {config.ops}: must be 0 or more")
 

@@ -1,0 +1,50 @@
+"""`cnnkit bench` end to end in a subprocess: JSON output, ratios, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import assert_one_line_error, run_cli
+
+FAST = ("--iterations", "3", "--warmup", "1", "--threads", "1", "--no-gflops", "--no-save")
+
+
+def test_bench_json_has_one_entry_per_configuration(lenet):
+    result = run_cli("bench", lenet["onnx"], "--batch", "1,2", "--json", *FAST)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["batch"] for r in rows] == [1, 2]
+    for row in rows:
+        assert row["p50_ms"] > 0 and row["throughput_ips"] > 0 and row["peak_rss_mb"] > 0
+
+
+def test_int8_and_fp32_in_one_call_print_their_ratio(lenet):
+    result = run_cli("bench", lenet["onnx"], lenet["int8"], *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "model.int8.onnx is" in result.stdout
+    assert "than lenet/model.onnx (p50, batch 1, 1 threads, cpu)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (("missing.onnx",), ("missing.onnx", "no such file")),
+        (("{not_onnx}",), ("not_onnx.onnx", "not an onnx model")),
+        (("{fixed}", "--batch", "4", "--input-size", "1,32,32"), ("--batch 4", "fixed batch")),
+        (("{foreign}",), ("dynamic dims", "--input-size")),
+        (("{onnx}", "--iterations", "0"), ("--iterations 0",)),
+        (("{onnx}", "--batch", "0"), ("--batch 0",)),
+        (("{onnx}", "--threads", "-2"), ("--threads -2",)),
+        (("{onnx}", "--device", "cpu,cuda"), ("--device cuda", "allow-fallback")),
+        (("{onnx}", "--batch", "x"), ("--batch 'x'",)),
+        ((), ("at least one model",)),
+    ],
+)
+def test_bad_input_is_one_clear_line(lenet, args, needles):
+    args = [a.format(**lenet) for a in args]
+    if "--iterations" not in args:
+        args += ["--iterations", "3"]
+    result = run_cli("bench", *args)
+    assert_one_line_error(result, *needles)
