@@ -1,0 +1,269 @@
+"""An ONNX graph ready to profile: a static input, every tensor's shape, the constants (torch-free).
+
+Shapes come from onnx shape inference (with data propagation) on a light skeleton of the
+model whose big weights are replaced by typed inputs, so nothing large is copied. Where
+inference leaves a shape unknown, onnxruntime runs the model once with those tensors as
+extra outputs and the measured shapes fill the gaps (announced on stderr).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from toolkit.errors import CnnkitError
+from toolkit.onnxfile import load_onnx, read_metadata
+from toolkit.progress import note
+
+# Initializers at most this big stay in the skeleton (shape constants, Resize scales, ...).
+SMALL_CONSTANT = 4096
+# Ops whose output is a constant once every input shape is static.
+SHAPE_OPS = {"Shape", "Size"}
+NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike"}
+
+
+@dataclass
+class Graph:
+    """A loaded model with static shapes: what the counting and receptive-field passes read."""
+
+    model: onnx.ModelProto
+    name: str
+    input_name: str
+    input_shape: tuple[int, ...]
+    shapes: dict[str, tuple[int, ...]]
+    dtypes: dict[str, int]
+    constants: dict[str, TensorProto]  # initializers and Constant-node values, by tensor name
+    producer: dict[str, onnx.NodeProto]
+    folded: set[str] = field(default_factory=set)  # outputs of nodes computing constants
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> list[onnx.NodeProto]:
+        """The top-level nodes in topological order."""
+        return list(self.model.graph.node)
+
+    def is_constant(self, name: str) -> bool:
+        """True for initializers, Constant outputs and values computed only from them."""
+        return name in self.constants or name in self.folded
+
+    def numel(self, name: str) -> int | None:
+        """Number of elements of a tensor, None when its shape is unknown."""
+        shape = self.shapes.get(name)
+        return None if shape is None else int(np.prod(shape, dtype=np.int64))
+
+    def value(self, name: str) -> np.ndarray | None:
+        """The value of a small constant tensor (None if not an initializer/Constant)."""
+        tensor = self.constants.get(name)
+        return None if tensor is None else numpy_helper.to_array(tensor)
+
+
+def load_graph(source, *, input_size=None, batch: int = 1) -> Graph:
+    """Load `source` (path or ModelProto), fix the input size and infer every tensor shape."""
+    if isinstance(source, onnx.ModelProto):
+        model, name = source, source.graph.name or "model"
+    else:
+        model, name = load_onnx(source), Path(source).name
+    metadata = read_metadata(model)
+    constants = collect_constants(model)
+    input_name, input_shape = static_input(model, constants, input_size, batch, metadata, name)
+    graph = Graph(
+        model=model,
+        name=name,
+        input_name=input_name,
+        input_shape=input_shape,
+        shapes={},
+        dtypes={},
+        constants=constants,
+        producer={out: node for node in model.graph.node for out in node.output if out},
+        metadata=metadata,
+    )
+    infer_shapes(graph)
+    graph.folded = fold_constants(graph)
+    return graph
+
+
+def collect_constants(model: onnx.ModelProto) -> dict[str, TensorProto]:
+    """Initializers and Constant-node values by name (references, not copies)."""
+    constants = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.output:
+            constants[node.output[0]] = constant_tensor(node)
+    return constants
+
+
+def constant_tensor(node: onnx.NodeProto) -> TensorProto:
+    """The value of a Constant node as a TensorProto, whatever attribute holds it."""
+    attr = node.attribute[0]
+    if attr.name == "value":
+        return attr.t
+    value = helper.get_attribute_value(attr)
+    if attr.name in ("value_float", "value_floats"):
+        array = np.asarray(value, dtype=np.float32)
+    elif attr.name in ("value_int", "value_ints"):
+        array = np.asarray(value, dtype=np.int64)
+    elif attr.name in ("value_string", "value_strings"):
+        array = np.asarray(value, dtype=object)
+    else:
+        raise CnnkitError(f"Constant node {node.name!r} holds an unsupported {attr.name}")
+    return numpy_helper.from_array(array, node.output[0])
+
+
+def static_input(model, constants, input_size, batch, metadata, name):
+    """The image input's name and static shape: dynamic dims from batch and input_size."""
+    inputs = [i for i in model.graph.input if i.name not in constants]
+    if len(inputs) != 1:
+        found = ", ".join(i.name for i in inputs) or "none"
+        raise CnnkitError(f"{name}: the profiler needs one input, found {found}")
+    tensor = inputs[0]
+    dims = tensor.type.tensor_type.shape.dim
+    wanted = list(input_size) if input_size else metadata.get("input_size")
+    shape = []
+    for axis, dim in enumerate(dims):
+        fixed = dim.dim_value if dim.HasField("dim_value") else None
+        if axis == 0:
+            if fixed is not None and fixed != batch:
+                note(f"{name}: input {tensor.name!r} has a fixed batch of {fixed}; using it")
+            shape.append(fixed if fixed is not None else batch)
+            continue
+        want = wanted[axis - 1] if wanted and axis - 1 < len(wanted) else None
+        if fixed is not None and want is not None and int(want) != fixed:
+            static = "x".join(str(d.dim_value or "?") for d in list(dims)[1:])
+            asked = "x".join(str(v) for v in wanted)
+            raise CnnkitError(
+                f"{name}: input {tensor.name!r} has a fixed size {static}, "
+                f"--input-size {asked} does not fit (export the model at that size)"
+            )
+        if fixed is None and want is None:
+            raise CnnkitError(
+                f"{name}: input {tensor.name!r} axis {axis} is dynamic; "
+                "give its size with --input-size C,H,W"
+            )
+        shape.append(fixed if fixed is not None else int(want))
+    return tensor.name, tuple(shape)
+
+
+def skeleton(graph: Graph) -> onnx.ModelProto:
+    """A copy for shape inference: static input, big weights replaced by typed inputs."""
+    src = graph.model
+    model = onnx.ModelProto()
+    model.ir_version = src.ir_version
+    model.opset_import.extend(src.opset_import)
+    model.graph.name = src.graph.name
+    model.graph.node.extend(src.graph.node)
+    elem_type = src.graph.input[
+        [i.name for i in src.graph.input].index(graph.input_name)
+    ].type.tensor_type.elem_type
+    model.graph.input.append(
+        helper.make_tensor_value_info(graph.input_name, elem_type, graph.input_shape)
+    )
+    for tensor in src.graph.initializer:
+        if int(np.prod(tensor.dims, dtype=np.int64)) <= SMALL_CONSTANT:
+            model.graph.initializer.append(tensor)
+        else:
+            model.graph.input.append(
+                helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims)
+            )
+    for out in src.graph.output:
+        model.graph.output.append(helper.ValueInfoProto(name=out.name))
+    model.functions.extend(src.functions)
+    return model
+
+
+def infer_shapes(graph: Graph) -> None:
+    """Fill graph.shapes/dtypes from onnx inference, then onnxruntime for the gaps."""
+    for tensor in graph.model.graph.initializer:
+        graph.shapes[tensor.name] = tuple(tensor.dims)
+        graph.dtypes[tensor.name] = tensor.data_type
+    for name, tensor in graph.constants.items():
+        graph.shapes[name] = tuple(tensor.dims)
+        graph.dtypes[name] = tensor.data_type
+    graph.shapes[graph.input_name] = graph.input_shape
+    try:
+        inferred = onnx.shape_inference.infer_shapes(skeleton(graph), data_prop=True)
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
+        note(f"{graph.name}: onnx shape inference failed ({exc}); measuring with onnxruntime")
+        inferred = None
+    if inferred is not None:
+        g = inferred.graph
+        for info in [*g.input, *g.value_info, *g.output]:
+            read_value_info(info, graph)
+    missing = [
+        out
+        for node in graph.model.graph.node
+        for out in node.output
+        if out and out not in graph.shapes
+    ]
+    if missing:
+        note(
+            f"{graph.name}: shape inference left {len(missing)} tensor shape(s) unknown; "
+            "running onnxruntime once to measure them"
+        )
+        measure_shapes(graph, missing)
+
+
+def read_value_info(info: onnx.ValueInfoProto, graph: Graph) -> None:
+    """Record a fully static shape (and the element type) of one inferred tensor."""
+    tensor_type = info.type.tensor_type
+    if tensor_type.elem_type:
+        graph.dtypes[info.name] = tensor_type.elem_type
+    if not tensor_type.HasField("shape"):
+        return
+    dims = tensor_type.shape.dim
+    if all(d.HasField("dim_value") for d in dims):
+        graph.shapes[info.name] = tuple(int(d.dim_value) for d in dims)
+
+
+def measure_shapes(graph: Graph, names: list[str]) -> None:
+    """Run onnxruntime once with `names` as extra outputs and record their shapes."""
+    import onnxruntime as ort
+
+    model = graph.model
+    before = len(model.graph.output)
+    known = {o.name for o in model.graph.output}
+    model.graph.output.extend(helper.ValueInfoProto(name=n) for n in names if n not in known)
+    try:
+        data = model.SerializeToString()
+    finally:
+        del model.graph.output[before:]
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        feed = {graph.input_name: example_input(session, graph)}
+        outputs = session.run(None, feed)
+    except Exception as exc:  # onnxruntime raises its own untyped errors for bad graphs
+        raise CnnkitError(
+            f"{graph.name}: onnxruntime could not run the model to measure shapes: "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
+    for meta, value in zip(session.get_outputs(), outputs, strict=True):
+        array = np.asarray(value)
+        graph.shapes[meta.name] = tuple(array.shape)
+        graph.dtypes.setdefault(meta.name, helper.np_dtype_to_tensor_dtype(array.dtype))
+
+
+def example_input(session, graph: Graph) -> np.ndarray:
+    """A random input of the profiled shape and the session's input type."""
+    kind = session.get_inputs()[0].type
+    dtype = {"tensor(float)": np.float32, "tensor(float16)": np.float16}.get(kind)
+    if dtype is None:
+        return np.zeros(graph.input_shape, dtype=np.int64 if "int64" in kind else np.uint8)
+    return np.random.default_rng(0).standard_normal(graph.input_shape).astype(dtype)
+
+
+def fold_constants(graph: Graph) -> set[str]:
+    """Outputs of nodes that compute constants (weight DequantizeLinear, shape arithmetic)."""
+    folded: set[str] = set()
+    for node in graph.model.graph.node:
+        if node.op_type == "Constant" or node.op_type in NONDETERMINISTIC:
+            continue
+        inputs = [i for i in node.input if i]
+        static = node.op_type in SHAPE_OPS and all(i in graph.shapes for i in inputs)
+        if static or (inputs and all(i in graph.constants or i in folded for i in inputs)):
+            folded.update(o for o in node.output if o)
+    return folded

@@ -1,0 +1,79 @@
+"""Resolve what the user asked to profile (.onnx, run folder, .pt, zoo name) into a Profile.
+
+Only the non-ONNX branches need torch (they export through toolkit.export first), and they
+import it lazily, so profiling an .onnx file stays torch-free.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from toolkit.errors import CnnkitError
+from toolkit.profile.profiler import profile_onnx
+from toolkit.profile.report import Profile
+from toolkit.progress import note
+
+
+def profile_target(
+    target: str | Path,
+    *,
+    input_size: tuple[int, int, int] | None = None,
+    batch: int = 1,
+    csv: str | Path | None = None,
+    save: bool = True,
+    quiet: bool = False,
+) -> Profile:
+    """Profile a .onnx file, run folder, .pt checkpoint or zoo name (with --input-size).
+
+    A run folder's profile is also written to `<run>/profile.json` (announced on stderr)
+    unless `save` is False; `csv` writes one row per layer to that file.
+    """
+    if batch < 1:
+        raise CnnkitError(f"--batch must be a positive integer, got {batch}")
+    path = Path(target)
+    if path.is_dir():
+        profile = profile_run(path, input_size, batch, quiet)
+        if save:
+            note(f"wrote {profile.write_json(path / 'profile.json')}")
+    elif path.suffix == ".onnx" or (path.is_file() and path.suffix != ".pt"):
+        profile = profile_onnx(path, input_size=input_size, batch=batch)
+    elif path.suffix == ".pt":
+        if not path.is_file():
+            raise CnnkitError(f"{path}: no such checkpoint")
+        profile = profile_exported(path, None, input_size, batch, quiet)
+    else:
+        profile = profile_zoo(str(target), input_size, batch, quiet)
+    if csv:
+        note(f"wrote {profile.write_csv(csv)}")
+    return profile
+
+
+def profile_run(run_dir: Path, input_size, batch: int, quiet: bool) -> Profile:
+    """A run folder: its model.onnx when exported, else its checkpoint exported on the fly."""
+    onnx_path = run_dir / "model.onnx"
+    if onnx_path.is_file():
+        return profile_onnx(onnx_path, input_size=input_size, batch=batch)
+    note(f"{run_dir}: no model.onnx yet; exporting its checkpoint to a temporary file")
+    return profile_exported(run_dir, None, input_size, batch, quiet)
+
+
+def profile_zoo(name: str, input_size, batch: int, quiet: bool) -> Profile:
+    """A zoo name: check the input size layer by layer, export random weights, profile."""
+    import models
+
+    models.info(name)  # unknown names: a clear error before any export work
+    if input_size is not None and hasattr(models, "check_input"):
+        models.check_input(name, tuple(input_size))
+    return profile_exported(name, input_size, input_size, batch, quiet)
+
+
+def profile_exported(source, export_size, input_size, batch: int, quiet: bool) -> Profile:
+    """Export `source` (run folder, .pt, zoo name) to a temporary .onnx and profile it."""
+    from toolkit.export import export_onnx
+
+    with tempfile.TemporaryDirectory(prefix="cnnkit-profile-") as tmp:
+        report = export_onnx(
+            source, out=Path(tmp) / "model.onnx", input_size=export_size, parity=False, quiet=quiet
+        )
+        return profile_onnx(report.path, input_size=input_size, batch=batch)
