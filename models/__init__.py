@@ -3,7 +3,7 @@
 Importing this package registers every model; each family lives in its own module.
 """
 
-from models import alexnet, googlenet, lenet, resnet, vgg  # noqa: F401  (registers)
+from models import alexnet, fcn, googlenet, lenet, resnet, vgg  # noqa: F401  (registers)
 from models.layers import ACTIVATIONS, activation
 from models.registry import (
     ModelInfo,
