@@ -1,0 +1,23 @@
+"""Export: torch -> ONNX with parity checks and metadata; INT8 / FP16 variants.
+
+`export_onnx` needs torch; `quantize_onnx` works from the .onnx file alone. Names load
+lazily so that importing the quantizer never pulls in torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "export_onnx": "toolkit.export.onnx_export",
+    "ExportReport": "toolkit.export.onnx_export",
+    "quantize_onnx": "toolkit.export.quantize",
+    "QuantizeReport": "toolkit.export.quantize",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'toolkit.export' has no attribute {name!r}")

@@ -1,0 +1,103 @@
+"""Samples for the quantizer: a run's data split or a folder of images, preprocessed as trained.
+
+Torch-free unless a run's data is used (toolkit.data is the torch side).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from onnxruntime.quantization import CalibrationDataReader
+
+from toolkit.errors import CnnkitError
+from toolkit.progress import note
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+
+
+@dataclass
+class Samples:
+    """Model-ready float32 NCHW inputs, their targets when known, and where they came from."""
+
+    x: np.ndarray
+    targets: np.ndarray | None
+    origin: str  # e.g. "digits train split" or "calib/ (40 images)"
+
+
+def run_data(model_path: Path, data: str | None) -> tuple[str | None, int]:
+    """The data source and seed of the run folder holding `model_path` (--data wins)."""
+    config_path = model_path.parent / "config.json"
+    config = {}
+    if config_path.is_file():
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError:
+            raise CnnkitError(f"{config_path}: not valid JSON") from None
+    return data or config.get("data"), int(config.get("seed", 0))
+
+
+def split_samples(
+    data: str, split: str, meta: dict, seed: int, limit: int | None = None
+) -> Samples:
+    """`limit` seeded-random samples of one split of a cnnkit data source, normalised per meta."""
+    from toolkit.data import split_arrays
+
+    images, targets, _ = split_arrays(data, split, tuple(meta["input_size"]), seed)
+    order = np.random.default_rng(seed).permutation(len(images))[:limit]
+    x = normalise(np.asarray(images)[order], meta["mean"], meta["std"])
+    return Samples(x, np.asarray(targets)[order], f"{data} {split} split")
+
+
+def normalise(images: np.ndarray, mean, std) -> np.ndarray:
+    """uint8 NHWC (or NHW) -> float32 NCHW: pixel / 255, then (x - mean) / std per channel."""
+    if images.ndim == 3:
+        images = images[..., None]
+    x = images.astype(np.float32) / np.float32(255)
+    x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def folder_samples(folder: str | Path, spec, limit: int | None = None) -> Samples:
+    """Up to `limit` images of `folder` (sorted, recursive) preprocessed with the runtime's code."""
+    from toolkit.runtime.preprocess import ImageError, load_image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CnnkitError(f"--calib-dir {folder}: no such folder")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    arrays, skipped = [], []
+    for path in files:
+        if limit is not None and len(arrays) >= limit:
+            break
+        try:
+            arrays.append(load_image(path, spec))
+        except ImageError as exc:
+            skipped.append(exc.path)
+    if skipped:
+        note(f"--calib-dir: skipped {len(skipped)} unreadable files: {', '.join(skipped[:3])}")
+    if not arrays:
+        raise CnnkitError(f"--calib-dir {folder}: no readable images in it")
+    return Samples(np.stack(arrays), None, f"{folder} ({len(arrays)} images)")
+
+
+class BatchReader(CalibrationDataReader):
+    """An onnxruntime CalibrationDataReader over an array, a few samples per batch."""
+
+    def __init__(self, input_name: str, x: np.ndarray, batch: int = 16):
+        self.input_name, self.x, self.batch = input_name, x, batch
+        self.start = 0
+
+    def get_next(self) -> dict | None:  # type: ignore[override]
+        """The next batch as {input name: array}, None when done."""
+        if self.start >= len(self.x):
+            return None
+        chunk = self.x[self.start : self.start + self.batch]
+        self.start += self.batch
+        return {self.input_name: chunk}
+
+    def rewind(self) -> None:
+        """Start over (entropy/percentile calibration may read twice)."""
+        self.start = 0

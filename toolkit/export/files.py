@@ -1,0 +1,57 @@
+"""Writing ONNX files atomically: a temp file in the target folder, then os.replace."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from toolkit.errors import CnnkitError
+
+
+def check_output_path(out: str | Path) -> Path:
+    """An output path whose folder exists and that is not itself a folder."""
+    out = Path(out)
+    if out.is_dir():
+        raise CnnkitError(f"output {out} is a folder; give a file name like {out}/model.onnx")
+    if not out.parent.is_dir():
+        raise CnnkitError(f"output folder {out.parent} does not exist (for {out})")
+    return out
+
+
+def save_onnx(proto, path: Path, external_data: bool = False) -> None:
+    """Save `proto` to `path`; with external_data the weights go to `<path name>.data` beside it."""
+    import onnx
+
+    onnx.save_model(
+        proto,
+        str(path),
+        save_as_external_data=external_data,
+        all_tensors_to_one_file=True,
+        location=f"{path.name}.data" if external_data else None,
+    )
+
+
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """Yield a path in a private temp folder beside `out`; the caller publishes or it vanishes.
+
+    Files staged there under `out.name` (and `out.name + ".data"`) are moved into place only
+    by `publish`; on any error the temp folder is removed, so nothing half-written remains.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield folder / out.name
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def publish(staged_path: Path, out: Path) -> None:
+    """Move a staged model (and its external data file, if any) into place atomically."""
+    data = staged_path.with_name(staged_path.name + ".data")
+    if data.exists():
+        os.replace(data, out.with_name(out.name + ".data"))
+    os.replace(staged_path, out)

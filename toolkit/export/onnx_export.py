@@ -1,0 +1,171 @@
+"""`export_onnx`: source -> checked, described, parity-verified .onnx file, written atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from toolkit.errors import CnnkitError
+from toolkit.export.convert import EXAMPLE_BATCH, exportable_copy, to_onnx
+from toolkit.export.files import check_output_path, publish, save_onnx, staged
+from toolkit.export.parity import check_parity
+from toolkit.export.simplify import node_count
+from toolkit.export.simplify import simplify as slim
+from toolkit.export.source import resolve_source
+from toolkit.export.status import status
+from toolkit.onnxfile import write_metadata
+
+
+@dataclass
+class ExportReport:
+    """What `export_onnx` wrote and how well the file matches the torch model."""
+
+    path: Path
+    model: str
+    task: str
+    input_size: list[int]
+    opset: int
+    requested_opset: int | None
+    exporter: str  # "dynamo" | "torchscript"
+    parity: list[dict] = field(default_factory=list)  # one row per tested shape (and stage)
+    nodes: dict[str, int] = field(
+        default_factory=dict
+    )  # "exported" and, with simplify, "simplified"
+    size_bytes: int = 0
+    external_data: bool = False
+    seconds: float = 0.0
+
+    @property
+    def parity_ok(self) -> bool:
+        """True when every parity row is within tolerance (vacuously true with parity off)."""
+        return all(row["ok"] for row in self.parity)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: paths as strings."""
+        data = dataclasses.asdict(self)
+        data["path"] = str(self.path)
+        data["parity_ok"] = self.parity_ok
+        return data
+
+
+def export_onnx(
+    source: str | Path,
+    out: str | Path | None = None,
+    *,
+    num_classes: int | None = None,
+    in_channels: int | None = None,
+    input_size: tuple[int, int, int] | None = None,
+    model_args: dict | None = None,
+    mean: list[float] | None = None,
+    std: list[float] | None = None,
+    classes: list[str] | None = None,
+    opset: int | None = None,
+    simplify: bool = False,
+    parity: bool = True,
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+    external_data: bool = False,
+    quiet: bool = False,
+) -> ExportReport:
+    """Export a run folder, checkpoint or zoo name to ONNX; nothing is written unless parity holds.
+
+    Zoo names get seeded random weights and are written to `<name>.onnx` in the current
+    folder (never into runs/, where a trained run of the same name may live).
+    """
+    start = time.perf_counter()
+    src = resolve_source(
+        source,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        input_size=input_size,
+        model_args=model_args,
+        mean=mean,
+        std=std,
+        classes=classes,
+    )
+    out = check_output_path(out or src.default_out)
+    meta, size, task = src.meta, tuple(src.meta["input_size"]), src.meta["task"]
+    model = exportable_copy(src.model)
+    example = torch.randn(EXAMPLE_BATCH, *size, generator=torch.Generator().manual_seed(0))
+    with status(f"exporting {meta['model']} to ONNX", quiet):
+        converted = to_onnx(model, example, task, opset)
+    proto = described(converted.proto, meta)
+    nodes = {"exported": node_count(proto)}
+    rows: list[dict] = []
+    if simplify:
+        if parity:
+            rows += _parity(model, proto.SerializeToString(), size, task, atol, rtol, "exported")
+        with status("simplifying with onnxslim", quiet):
+            proto = described(slim(proto), meta)
+        nodes["simplified"] = node_count(proto)
+    with staged(out) as tmp:
+        save_onnx(proto, tmp, external_data)
+        _check(tmp)
+        if parity:
+            stage = "simplified" if simplify else "exported"
+            with status("checking parity with onnxruntime", quiet):
+                rows += _parity(model, str(tmp), size, task, atol, rtol, stage)
+        _refuse_on_mismatch(rows, atol, rtol, out)
+        size_bytes = _file_bytes(tmp)
+        publish(tmp, out)
+    return ExportReport(
+        path=out,
+        model=meta["model"],
+        task=task,
+        input_size=list(size),
+        opset=converted.opset,
+        requested_opset=opset,
+        exporter=converted.exporter,
+        parity=rows,
+        nodes=nodes,
+        size_bytes=size_bytes,
+        external_data=external_data,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def described(proto, meta: dict):
+    """The model with shape inference stored in it and the cnnkit metadata set."""
+    import onnx
+
+    proto = onnx.shape_inference.infer_shapes(proto, check_type=True, data_prop=True)
+    write_metadata(proto, meta)
+    proto.producer_name = "cnnkit"
+    return proto
+
+
+def _check(path: Path) -> None:
+    """onnx's full checker (with strict shape inference) on the file as written."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise CnnkitError(f"exported graph fails onnx.checker: {first}; nothing written") from None
+
+
+def _parity(model, onnx_model, size, task, atol, rtol, stage) -> list[dict]:
+    rows = check_parity(model, onnx_model, size, task, atol, rtol)
+    return [{"stage": stage, **row} for row in rows]
+
+
+def _refuse_on_mismatch(rows: list[dict], atol: float, rtol: float, out: Path) -> None:
+    bad = [row for row in rows if not row["ok"]]
+    if bad:
+        worst = max(bad, key=lambda row: row["max_abs"])
+        shape = "x".join(map(str, worst["shape"]))
+        raise CnnkitError(
+            f"parity check failed ({worst['stage']}, input {shape}): max abs error "
+            f"{worst['max_abs']:.3g}, max rel {worst['max_rel']:.3g} beyond atol {atol:g} / "
+            f"rtol {rtol:g}; {out} not written"
+        )
+
+
+def _file_bytes(path: Path) -> int:
+    data = path.with_name(path.name + ".data")
+    return path.stat().st_size + (data.stat().st_size if data.exists() else 0)
