@@ -74,8 +74,9 @@ class ArrayDataset(Dataset):
 class BatchKeySampler(Sampler):
     """Group an index sampler's order into BatchKeys (the DataLoader then fetches whole batches)."""
 
-    def __init__(self, sampler, batch_size: int):
+    def __init__(self, sampler, batch_size: int, drop_single: bool = False):
         self.sampler, self.batch_size, self.epoch = sampler, batch_size, 0
+        self.drop_single = drop_single  # a last batch of one breaks BatchNorm in training
 
     def set_epoch(self, epoch: int) -> None:
         """Reshuffle for `epoch` (the inner sampler is seeded by seed + epoch)."""
@@ -85,11 +86,15 @@ class BatchKeySampler(Sampler):
 
     def __iter__(self) -> Iterator[BatchKey]:
         order = list(self.sampler)
-        for number, start in enumerate(range(0, len(order), self.batch_size)):
+        for number in range(len(self)):
+            start = number * self.batch_size
             yield BatchKey(self.epoch, number, order[start : start + self.batch_size])
 
     def __len__(self) -> int:
-        return -(-len(self.sampler) // self.batch_size)
+        count = len(self.sampler)
+        full, rest = divmod(count, self.batch_size)
+        keep_rest = rest > 1 or (rest == 1 and not (self.drop_single and full))
+        return full + int(keep_rest)
 
 
 def default_augment(source: str, input_size) -> Augment:

@@ -17,7 +17,7 @@ from toolkit.data.images import SPLITS, mask_to_hw, to_hwc
 CLASSES = ["background"] + [str(d) for d in range(10)]
 DEFAULT_CANVAS = 64
 SCENES_PER_SPLIT = {"train": 2000, "val": 300, "test": 300}
-STROKE = 96  # a resized digit pixel at or above this is labelled as the digit
+STROKE = 32  # a resized digit pixel at or above this (its ink, slightly bold) is the digit
 
 
 def compose_scene(
