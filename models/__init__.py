@@ -4,6 +4,7 @@ Importing this package registers every model; each family lives in its own modul
 """
 
 from models import alexnet, fcn, googlenet, lenet, resnet, vgg  # noqa: F401  (registers)
+from models.check import check_input
 from models.layers import ACTIVATIONS, activation
 from models.registry import (
     ModelInfo,
@@ -22,6 +23,7 @@ __all__ = [
     "activation",
     "build",
     "catalog",
+    "check_input",
     "default_input_size",
     "info",
     "names",
