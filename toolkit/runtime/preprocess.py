@@ -255,6 +255,8 @@ def model_spec(meta: dict, input_shape: list, output_rank: int, flags: SpecFlags
     size = flags.size or (tuple(stored[1:]) if stored else None)
     if size is None:
         size = (dims[2], dims[3]) if dims[2] and dims[3] else (224, 224)
+    if len(size) != 2 or min(size) < 1:
+        raise CnnkitError(f"--size {size}: expected two positive integers H,W")
     mean_default, std_default = (IMAGENET_MEAN, IMAGENET_STD) if channels == 3 else ((0.0,), (1.0,))
     mean = per_channel(flags.mean or meta.get("mean") or mean_default, channels, "--mean")
     std = per_channel(flags.std or meta.get("std") or std_default, channels, "--std")

@@ -33,24 +33,46 @@ def import_ray():
 
 
 class PredictActor:
-    """One actor: one model load, then batches of input rows -> JSON result rows."""
+    """One actor: one model load, then batches of input rows -> JSON result rows.
+
+    A user error (bad --device, flags that do not fit the model) is sent back as a
+    "fatal" column rather than raised: Ray reports an actor that dies in __init__ as
+    ActorDiedError with the original exception flattened into text.
+    """
 
     def __init__(self, model: str, options: dict, save_mask, keep_image: bool):
-        self.predictor = Predictor(model, quiet=True, **options)
         self.save_mask = save_mask
         self.keep_image = keep_image
+        self.predictor, self.fatal = None, ""
+        try:
+            self.predictor = Predictor(model, quiet=True, **options)
+        except CnnkitError as exc:
+            self.fatal = str(exc)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        count = len(batch["key"])
+        rows, fatal = [], self.fatal
+        if not fatal:
+            try:
+                rows = self.predict(batch)
+            except CnnkitError as exc:
+                fatal = str(exc)
+        provider = self.predictor.provider if self.predictor else ""
+        return {
+            "row": np.array(rows or [""] * count, dtype=object),
+            "provider": np.array([provider] * count, dtype=object),
+            "fatal": np.array([fatal] * count, dtype=object),
+        }
+
+    def predict(self, batch: dict[str, np.ndarray]) -> list[str]:
+        """JSON rows for one batch of (key, path, index)."""
         items = [
             InputItem(str(key), Path(str(path)), None if index < 0 else int(index))
             for key, path, index in zip(batch["key"], batch["path"], batch["index"], strict=True)
         ]
         decoded = [self.predictor.try_decode(item, self.keep_image) for item in items]
         rows = self.predictor.rows([item.key for item in items], decoded, self.save_mask)
-        return {
-            "row": np.array([json.dumps(row, ensure_ascii=False) for row in rows], dtype=object),
-            "provider": np.array([self.predictor.provider] * len(rows), dtype=object),
-        }
+        return [json.dumps(row, ensure_ascii=False) for row in rows]
 
 
 class RayJob:
@@ -74,14 +96,20 @@ class RayJob:
         self.batch_size, self.workers, self.address = batch_size, workers, address
         self.save_mask, self.keep_image = save_mask, keep_image
         self.provider = "unknown"
+        self.ray = None
+        self.started = False  # whether we started Ray (and so shut it down)
         if self.options.get("threads") is None:  # actors share the cores
             self.options["threads"] = max(1, (os.cpu_count() or 1) // workers)
 
-    def start_ray(self):
-        """Connect to --address, or start a local Ray; True when we started it."""
-        ray = import_ray()
+    def start(self) -> None:
+        """Check the model file, then connect to --address or start a local Ray."""
+        if not self.items:
+            return
+        load_onnx(self.model, load_external_data=False)  # a bad file fails here, not in actors
+        ray = self.ray = import_ray()
         if ray.is_initialized():
-            return ray, False
+            return
+        self.started = True
         if self.address:
             try:
                 ray.init(address=self.address, logging_level=logging.WARNING)
@@ -92,7 +120,6 @@ class RayJob:
         else:
             cpus = max(self.workers, os.cpu_count() or 1)
             ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING)
-        return ray, True
 
     def dataset(self, ray):
         """The pending inputs as an ordered dataset mapped by the actor pool."""
@@ -121,28 +148,15 @@ class RayJob:
         """Row batches as they stream back, in input order."""
         if not self.items:
             return
-        load_onnx(self.model, load_external_data=False)  # a bad file fails here, not in actors
-        ray, started = self.start_ray()
+        if self.ray is None:
+            self.start()
+        ray = self.ray
         try:
             for batch in self.dataset(ray).iter_batches(batch_format="numpy", batch_size=None):
+                if batch["fatal"][0]:
+                    raise CnnkitError(str(batch["fatal"][0]))
                 self.provider = str(batch["provider"][0])
                 yield [json.loads(text) for text in batch["row"]]
-        except ray.exceptions.RayError as exc:
-            user_error = find_user_error(exc)
-            if user_error is None:
-                raise
-            raise user_error from None
         finally:
-            if started:
+            if self.started:
                 ray.shutdown()
-
-
-def find_user_error(exc: BaseException) -> CnnkitError | None:
-    """The CnnkitError an actor raised (Ray wraps it, sometimes twice), if any."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, CnnkitError):
-            return exc
-        exc = getattr(exc, "cause", None) or exc.__cause__
-    return None

@@ -194,6 +194,7 @@ def run_inference(
             save_mask=save_mask,
             keep_image=overlay,
         )
+        job.start()
         rows_iter = job.rows()
     else:
         predictor = Predictor(model, quiet=quiet, **options)
