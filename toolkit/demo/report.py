@@ -1,0 +1,81 @@
+"""REPORT.md for `cnnkit demo`: every stage's table, the curves, plots and an overlay grid."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+from PIL import Image
+
+GRID_COLUMNS = 6
+GRID_CELLS = 12
+GRID_SCALE = 3  # 64x64 scenes are too small to judge at 1:1
+
+
+def overlay_grid(folder: Path, out: Path) -> Path | None:
+    """Tile the first overlay PNGs of a segmentation run into one picture."""
+    files = sorted(folder.glob("*.png"))[:GRID_CELLS]
+    if not files:
+        return None
+    tiles = [Image.open(f).convert("RGB") for f in files]
+    w, h = (v * GRID_SCALE for v in tiles[0].size)
+    rows = -(-len(tiles) // GRID_COLUMNS)
+    grid = Image.new("RGB", (w * min(len(tiles), GRID_COLUMNS), h * rows), "white")
+    for i, tile in enumerate(tiles):
+        grid.paste(
+            tile.resize((w, h), Image.NEAREST), ((i % GRID_COLUMNS) * w, (i // GRID_COLUMNS) * h)
+        )
+    grid.save(out)
+    return out
+
+
+def _machine() -> str:
+    """CPU model and core count, for the timings' context."""
+    from toolkit.bench.machine import describe_machine
+
+    info = describe_machine()
+    cpu = info.get("cpu") or platform.processor()
+    return f"{cpu}, {info.get('cores', '?')} cores, {platform.system()}"
+
+
+def _section(stage) -> list[str]:
+    """One stage as markdown: a heading and its captured table."""
+    return [f"### {stage.job}: {stage.title}", "", "```text", stage.text.rstrip(), "```", ""]
+
+
+def write_report(result, config) -> dict[str, str]:
+    """Write REPORT.md (and demo.json with the numbers) into the demo folder."""
+    out = result.out
+    files = {}
+    lines = [
+        "# cnnkit demo",
+        "",
+        f"Seed {config.seed}{' (quick mode)' if config.quick else ''}; "
+        f"{result.seconds / 60:.1f} min on {_machine()}.",
+        "",
+    ]
+    for job in config.jobs:
+        lines += [f"## {job.name}: {job.model} on {job.data}", ""]
+        curves = out / job.name / "curves.png"
+        if curves.exists():
+            lines += [f"![training curves]({curves.relative_to(out)})", ""]
+        for stage in (s for s in result.stages if s.job == job.name):
+            lines += _section(stage)
+            if stage.title == "bench":
+                plot = Path(stage.numbers["plot"])
+                if plot.exists():
+                    lines += [f"![latency]({plot.relative_to(out)})", ""]
+            if stage.title == "infer" and stage.numbers.get("overlays"):
+                grid = overlay_grid(
+                    Path(stage.numbers["overlays"]), out / f"overlays-{job.name}.png"
+                )
+                if grid:
+                    files[f"overlays-{job.name}"] = str(grid)
+                    lines += [f"![segmentation overlays]({grid.relative_to(out)})", ""]
+    report = out / "REPORT.md"
+    report.write_text("\n".join(lines))
+    numbers = [{"job": s.job, "stage": s.title, **s.numbers} for s in result.stages]
+    (out / "demo.json").write_text(json.dumps(numbers, indent=1, default=str))
+    files.update(report=str(report), json=str(out / "demo.json"))
+    return files

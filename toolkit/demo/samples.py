@@ -1,0 +1,93 @@
+"""The demo's inference inputs: the test split as PNG files, a few broken files, scoring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+BROKEN = {
+    "zero-bytes.png": b"",
+    "truncated.png": None,  # filled with the first bytes of a real PNG
+    "not-an-image.jpg": b"this is a text file named like a JPEG\n",
+}
+
+
+def _to_pil(image: np.ndarray) -> Image.Image:
+    """An HWC uint8 array as a gray or RGB Pillow image."""
+    return Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+
+
+def write_split_pngs(images: np.ndarray, targets: np.ndarray, classes: list[str], folder: Path):
+    """Write each test image as PNG and its truth to truth.json; returns the image paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    truth, paths = {}, []
+    for index, (image, target) in enumerate(zip(images, targets, strict=True)):
+        path = folder / f"{index:04d}.png"
+        _to_pil(image).save(path)
+        if target.ndim == 0:
+            truth[path.name] = classes[int(target)]
+        else:
+            mask_path = folder.parent / f"{folder.name}-truth" / path.name
+            mask_path.parent.mkdir(exist_ok=True)
+            Image.fromarray(target).save(mask_path)
+            truth[path.name] = str(mask_path)
+        paths.append(path)
+    (folder.parent / f"{folder.name}-truth.json").write_text(json.dumps(truth, indent=1))
+    return paths
+
+
+def write_broken_files(folder: Path, good_png: Path) -> list[Path]:
+    """Files a user really feeds a model by mistake: empty, truncated, text named .jpg."""
+    paths = []
+    for name, content in BROKEN.items():
+        data = content if content is not None else good_png.read_bytes()[:40]
+        path = folder / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def read_results(results: Path) -> list[dict]:
+    """The rows of a results.jsonl file."""
+    return [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+
+
+def score_classification(rows: list[dict], truth: dict[str, str]) -> dict:
+    """Accuracy of `infer` rows against the truth of the files that have one."""
+    scored = [r for r in rows if Path(r["path"]).name in truth]
+    ok = [r for r in scored if r["status"] == "ok"]
+    correct = sum(r["label"] == truth[Path(r["path"]).name] for r in ok)
+    failed = [r for r in rows if r["status"] == "error"]
+    return {
+        "images": len(scored),
+        "accuracy": correct / max(len(ok), 1),
+        "failed": len(failed),
+        "failures": [{"path": Path(r["path"]).name, "error": r["error"]} for r in failed],
+    }
+
+
+def score_segmentation(rows: list[dict], truth: dict[str, str], out_dir: Path, k: int) -> dict:
+    """Mean IoU of the predicted masks against the truth label maps (255 ignored)."""
+    confusion = np.zeros((k, k), dtype=np.int64)
+    for row in rows:
+        name = Path(row["path"]).name
+        if row["status"] != "ok" or name not in truth:
+            continue
+        pred = np.asarray(Image.open(out_dir / row["mask"]), dtype=np.int64)
+        target = np.asarray(Image.open(truth[name]), dtype=np.int64)
+        keep = target != 255
+        confusion += np.bincount(k * target[keep] + pred[keep], minlength=k * k).reshape(k, k)
+    inter = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    present = union > 0
+    failed = [r for r in rows if r["status"] == "error"]
+    return {
+        "images": sum(Path(r["path"]).name in truth for r in rows),
+        "miou": float((inter[present] / union[present]).mean()),
+        "pixel_accuracy": float(inter.sum() / max(confusion.sum(), 1)),
+        "failed": len(failed),
+        "failures": [{"path": Path(r["path"]).name, "error": r["error"]} for r in failed],
+    }
