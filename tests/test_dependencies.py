@@ -34,6 +34,15 @@ TORCH_FREE += [
     "toolkit.bench.machine",
     "toolkit.bench.text",
 ]
+TORCH_FREE += [
+    "toolkit.profile",
+    "toolkit.profile.graph",
+    "toolkit.profile.counting",
+    "toolkit.profile.receptive",
+    "toolkit.profile.report",
+    "toolkit.profile.profiler",
+    "toolkit.profile.target",
+]
 
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:
