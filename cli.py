@@ -653,6 +653,51 @@ def bench_cmd(
         print_bench(result)
 
 
+# ---------------------------------------------------------------- compare
+
+
+@cli.command("compare")
+@click.option("--models", "names", help="Comma-separated zoo names, or 'all' (default: a set).")
+@click.option("--iterations", type=int, default=10, show_default=True, help="Timed runs.")
+@click.option("--warmup", type=int, default=2, show_default=True, help="Untimed runs.")
+@click.option("--threads", type=int, help="Intra-op threads (default: all cores).")
+@click.option("--cache", type=click.Path(), help="Keep exported .onnx files here; reuse them.")
+@click.option("--plot", type=click.Path(), help="Write latency-vs-MACs and params plots.")
+@json_option
+@quiet_option
+def compare_cmd(names, iterations, warmup, threads, cache, plot, as_json, quiet):
+    """The zoo side by side: params, MACs, receptive field, ONNX size, ORT p50 at batch 1.
+
+    Each model is exported with random weights at its default input and
+    timed with onnxruntime. The default set is one model per family
+    (lenet5, alexnet, vgg11, googlenet, resnet18, resnet50, fcn8s), a few
+    minutes on 2 cores; VGG-16/19 exports take a minute each.
+
+    \b
+    Examples:
+      cnnkit compare
+      cnnkit compare --models lenet5,alexnet,resnet18 --json
+      cnnkit compare --models all --cache zoo-onnx/ --plot zoo.png
+    """
+    from toolkit.bench.compare import compare_models
+    from toolkit.bench.text import print_compare
+
+    chosen = [n.strip() for n in names.split(",") if n.strip()] if names else None
+    rows = compare_models(
+        chosen,
+        iterations=iterations,
+        warmup=warmup,
+        threads=threads,
+        cache=cache,
+        plot=plot,
+        quiet=quiet or as_json,
+    )
+    if as_json:
+        print_json([row.to_dict() for row in rows])
+    else:
+        print_compare(rows)
+
+
 # ---------------------------------------------------------------- profile
 
 

@@ -74,7 +74,16 @@ def time_runs(
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (getrusage)."""
+    """Peak resident set size of this process so far, in MiB.
+
+    Linux: VmHWM from /proc, which starts afresh at exec; getrusage's ru_maxrss would
+    carry over the high-water mark of a large parent that forked this process.
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

@@ -59,3 +59,28 @@ def plot_bench(entries: Sequence, path: str | Path) -> Path:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+def plot_compare(rows: Sequence, path: str | Path) -> Path:
+    """Write a figure: p50 latency against GMACs (log-log, labelled) and parameters."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = check_plot_path(path)
+    figure, (cost, size) = plt.subplots(1, 2, figsize=(13, 5))
+    for row in rows:
+        cost.scatter(row.macs / 1e9, row.p50_ms)
+        cost.annotate(row.model, (row.macs / 1e9, row.p50_ms), fontsize="small")
+    cost.set(xscale="log", yscale="log", xlabel="GMACs", ylabel="p50 ms (batch 1)")
+    cost.set_title("latency vs compute")
+    cost.grid(alpha=0.3)
+    names = [row.model for row in rows]
+    size.barh(names, [row.params / 1e6 for row in rows])
+    size.set(xlabel="parameters (M)", title="parameters")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

@@ -124,3 +124,28 @@ def print_bench(result, console: Console | None = None) -> None:
                     f"= {e.gflops / peak.gflops:.0%} of peak",
                     highlight=False,
                 )
+
+
+def compare_table(rows) -> Table:
+    """One row per zoo model at its default input, batch 1."""
+    table = Table(title="cnnkit compare (default input, batch 1)")
+    for column in ("model", "task", "input", "params", "MMACs", "RF px", "ONNX MB", "p50 ms"):
+        table.add_column(column, justify="left" if column in ("model", "task") else "right")
+    for row in rows:
+        table.add_row(
+            row.model,
+            row.task,
+            "x".join(map(str, row.input_size)),
+            f"{row.params:,}",
+            f"{row.macs / 1e6:,.1f}",
+            "-" if row.receptive_field is None else f"{row.receptive_field:g}",
+            f"{row.onnx_bytes / 1e6:.1f}",
+            ms(row.p50_ms),
+        )
+    return table
+
+
+def print_compare(rows, console: Console | None = None) -> None:
+    """Print the compare table."""
+    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    console.print(compare_table(rows))

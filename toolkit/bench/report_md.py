@@ -1,0 +1,190 @@
+"""REPORT.md from the report dict: one short section and table per comparison."""
+
+from __future__ import annotations
+
+
+def table(header: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def f(value: float, digits: int = 2) -> str:
+    """A number with fixed decimals."""
+    return f"{value:,.{digits}f}"
+
+
+def size(values) -> str:
+    """(C, H, W) as CxHxW."""
+    return "x".join(str(v) for v in values)
+
+
+def machine_section(report: dict) -> list[str]:
+    """Where and how it was measured."""
+    m, plan = report["machine"], report["plan"]
+    return [
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} logical cores ({m['usable_cores']} usable)",
+        f"- {m['platform']}, Python {m['python']}",
+        f"- onnxruntime {m['onnxruntime']}, onnx {m['onnx']}, torch {m['torch']}, "
+        f"numpy {m['numpy']}",
+        f"- {plan['threads']} threads for onnxruntime and torch; {plan['warmup']} warmup runs, "
+        f"{plan['iterations']} timed runs per configuration; the clock covers "
+        "session.run / the forward pass only, inputs are prepared before it.",
+        "",
+    ]
+
+
+def eager_section(s: dict) -> list[str]:
+    """ORT fp32 vs torch eager."""
+    rows = [
+        [r["batch"], f(r["ort_p50_ms"]), f(r["torch_p50_ms"]), f(r["ort_speedup"]) + "x",
+         f(r["ort_ips"], 1), f(r["torch_ips"], 1)]
+        for r in s["rows"]
+    ]  # fmt: skip
+    return [
+        f"## onnxruntime fp32 vs torch eager ({s['model']}, {size(s['input_size'])})",
+        "",
+        "Same seeded inputs, same weights (one checkpoint, exported), inference mode.",
+        "",
+        *table(
+            ["batch", "ORT p50 ms", "torch p50 ms", "ORT speedup", "ORT img/s", "torch img/s"],
+            rows,
+        ),
+    ]
+
+
+def int8_section(s: dict) -> list[str]:
+    """Static int8 vs fp32 with agreement."""
+    acc = s["accuracy"]
+    rows = [
+        [r["batch"], f(r["fp32_p50_ms"], 3), f(r["int8_p50_ms"], 3), f(r["int8_speedup"]) + "x"]
+        for r in s["rows"]
+    ]
+    return [
+        f"## INT8 vs ORT fp32 ({s['model']} trained on digits, {size(s['input_size'])})",
+        "",
+        f"Static int8 ({s['int8_file']}, calibrated on the training split). On the "
+        f"{acc['samples']} digits test images: top-1 agreement {acc['agreement']:.1%}, "
+        f"accuracy fp32 {acc['fp32_accuracy']:.1%} vs int8 {acc['int8_accuracy']:.1%}. "
+        f"File size {s['fp32_bytes'] / 1e6:.1f} MB -> {s['int8_bytes'] / 1e6:.1f} MB.",
+        "",
+        *table(["batch", "fp32 p50 ms", "int8 p50 ms", "int8 speedup"], rows),
+    ]
+
+
+def runner_section(s: dict) -> list[str]:
+    """Runner end to end vs raw session.run."""
+    verdict = "meets" if s["meets_target"] else "misses"
+    return [
+        f"## Runner end to end vs raw session.run ({s['model']}, {size(s['input_size'])}, "
+        f"batch {s['batch']})",
+        "",
+        f"`run_inference` over {s['images']} PNG files (decode, preprocess, run, write "
+        "results.jsonl) against session.run on pre-decoded tensors.",
+        "",
+        *table(
+            ["runner img/s", "raw img/s", "ratio", "target"],
+            [
+                [
+                    f(s["runner_ips"], 1),
+                    f(s["raw_ips"], 1),
+                    f(s["ratio"]),
+                    f">= {s['target']:.2f} ({verdict})",
+                ]
+            ],
+        ),  # fmt: skip
+    ]
+
+
+def peak_section(s: dict) -> list[str]:
+    """Achieved GFLOP/s vs the matmul peak."""
+    peak = s["peak"]
+    rows = [
+        [
+            r["model"],
+            r["file"],
+            r["batch"],
+            r["threads"],
+            f(r["gflops"], 1),
+            f"{r['share_of_peak']:.0%}",
+        ]
+        for r in s["rows"]
+    ]
+    return [
+        "## Achieved GFLOP/s vs measured peak",
+        "",
+        f"Peak: {peak['gflops']:.1f} GFLOP/s (numpy float32 {peak['size']}x{peak['size']} "
+        f"matmul, best of {peak['repeats']}, all cores). Achieved = profiled FLOPs x batch / p50.",
+        "",
+        *table(["model", "file", "batch", "threads", "GFLOP/s", "of peak"], rows),
+    ]
+
+
+def process_section(s: dict) -> list[str]:
+    """Fresh runtime process vs fresh torch process."""
+    repeats = f"median of {s['repeats']} after one untimed run" if s["repeats"] > 1 else "one run"
+    rows = []
+    for name in ("runtime", "torch"):
+        p = s[name]
+        rows.append(
+            [name, f(p["import_s"]), f(p["load_s"]), f(p["first_result_s"]),
+             f(p["process_s"]), f(p["peak_rss_mb"], 0), p["torch_imported"]]
+        )  # fmt: skip
+    return [
+        f"## Torch-free runtime process vs torch process ({s['model']} trained on digits)",
+        "",
+        f"A fresh process imports its stack, loads the model (ONNX vs checkpoint), "
+        f"preprocesses one PNG and prints the label; {repeats}. The torch process takes "
+        f"{s['time_ratio']:.1f}x the time and {s['rss_ratio']:.1f}x the memory; "
+        f"same label: {s['same_label']}.",
+        "",
+        *table(
+            [
+                "process",
+                "import s",
+                "load s",
+                "first result s",
+                "whole process s",
+                "peak RSS MB",
+                "torch imported",
+            ],
+            rows,
+        ),  # fmt: skip
+    ]
+
+
+def training_section(s: dict) -> list[str]:
+    """fit vs bare loop."""
+    return [
+        f"## Training images/s: cnnkit fit vs a bare PyTorch loop ({s['model']}, "
+        f"{size(s['input_size'])}, batch {s['batch']})",
+        "",
+        f"{s['epochs']} epoch(s) over {s['train_images']} digits training images; each epoch is "
+        "a training pass plus a validation pass in both loops; the first epoch is warmup "
+        "when there are more.",
+        "",
+        *table(
+            ["fit img/s", "bare loop img/s", "fit / bare"],
+            [[f(s["fit_ips"], 1), f(s["bare_ips"], 1), f(s["ratio"])]],
+        ),
+    ]
+
+
+def render_markdown(report: dict) -> str:
+    """The whole REPORT.md."""
+    s = report["sections"]
+    title = "# cnnkit benchmark report" + (
+        " (quick mode: tiny sizes, not real numbers)" if report["quick"] else ""
+    )
+    lines = [title, "", f"Measured in one run of {report['seconds']:.0f} s.", ""]
+    lines += machine_section(report)
+    lines += eager_section(s["ort_vs_eager"])
+    lines += int8_section(s["int8_vs_fp32"])
+    lines += runner_section(s["runner_vs_raw"])
+    lines += peak_section(s["achieved_vs_peak"])
+    lines += process_section(s["processes"])
+    lines += training_section(s["training"])
+    return "\n".join(lines)

@@ -1,0 +1,189 @@
+"""The comparisons of `make bench`, each measured in one run side by side.
+
+Every function returns plain numbers (a dict); report.py orders them and report_md.py
+renders them. Torch is only used through toolkit.export and the eager comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.bench.runner import run_bench
+from toolkit.bench.sweep import BenchConfig
+
+RUNNER_TARGET = 0.90  # runner images/s over raw session.run images/s
+
+
+def bench_config(plan, batches) -> BenchConfig:
+    """The report's measurement settings for some batch sizes."""
+    return BenchConfig(
+        batches=tuple(batches),
+        threads=(plan.threads,),
+        warmup=plan.warmup,
+        iterations=plan.iterations,
+        quiet=True,
+    )
+
+
+def by_batch(entries: list[dict], mode: str) -> dict[int, dict]:
+    """Entries of one mode keyed by batch size."""
+    return {e["batch"]: e for e in entries if e["mode"] == mode}
+
+
+def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan) -> dict:
+    """onnxruntime fp32 against torch eager on the same inputs, same threads."""
+    result = run_bench(
+        [onnx_path], bench_config(plan, plan.eager_batches), against_torch=checkpoint, save=False
+    )
+    entries = result.to_json()
+    ort, eager = by_batch(entries, "session.run"), by_batch(entries, "torch-eager")
+    rows = [
+        {
+            "batch": batch,
+            "ort_p50_ms": ort[batch]["p50_ms"],
+            "torch_p50_ms": eager[batch]["p50_ms"],
+            "ort_ips": ort[batch]["throughput_ips"],
+            "torch_ips": eager[batch]["throughput_ips"],
+            "ort_speedup": eager[batch]["p50_ms"] / ort[batch]["p50_ms"],
+        }
+        for batch in sorted(ort)
+    ]
+    return {"input_size": entries[0]["input_shape"][1:], "rows": rows, "entries": entries}
+
+
+def digits_test_tensors(session_handle, size) -> tuple[np.ndarray, np.ndarray]:
+    """The digits test split, preprocessed with the model's own metadata (NCHW float32)."""
+    from toolkit.data import split_arrays
+
+    images, targets, _ = split_arrays("digits", "test", tuple(size), 0)
+    mean = np.asarray(session_handle.meta["mean"], dtype=np.float32)
+    std = np.asarray(session_handle.meta["std"], dtype=np.float32)
+    x = (images.astype(np.float32) / np.float32(255) - mean) / std
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2)), np.asarray(targets)
+
+
+def predictions(path: Path, x: np.ndarray, threads: int, batch: int = 64) -> np.ndarray:
+    """Top-1 class indices of a model over an array, in batches."""
+    from toolkit.runtime.session import open_session
+
+    handle = open_session(path, device="cpu", threads=threads, quiet=True)
+    out = [
+        handle.session.run(None, {handle.input_name: x[i : i + batch]})[0].argmax(1)
+        for i in range(0, len(x), batch)
+    ]
+    return np.concatenate(out)
+
+
+def top1_agreement(fp32: Path, int8: Path, size, threads: int) -> dict:
+    """Top-1 agreement of int8 with fp32, and both accuracies, on the digits test split."""
+    from toolkit.runtime.session import open_session
+
+    x, targets = digits_test_tensors(open_session(fp32, device="cpu", quiet=True), size)
+    a, b = predictions(fp32, x, threads), predictions(int8, x, threads)
+    return {
+        "samples": int(len(x)),
+        "agreement": float((a == b).mean()),
+        "fp32_accuracy": float((a == targets).mean()),
+        "int8_accuracy": float((b == targets).mean()),
+    }
+
+
+def int8_vs_fp32(fp32: Path, size, plan) -> dict:
+    """Static int8 (calibrated on the run's training data) against fp32: speed and agreement."""
+    from toolkit.export import quantize_onnx
+
+    # force: the report measures agreement; it must not refuse to write the file.
+    quantized = quantize_onnx(fp32, mode="static", force=True, quiet=True).path
+    entries = run_bench(
+        [fp32, quantized], bench_config(plan, plan.eager_batches), save=False
+    ).to_json()
+    rows = []
+    for batch in plan.eager_batches:
+        a, b = [e for e in entries if e["batch"] == batch]
+        rows.append(
+            {
+                "batch": batch,
+                "fp32_p50_ms": a["p50_ms"],
+                "int8_p50_ms": b["p50_ms"],
+                "int8_speedup": a["p50_ms"] / b["p50_ms"],
+            }
+        )
+    return {
+        "input_size": list(size),
+        "int8_file": quantized.name,
+        "fp32_bytes": fp32.stat().st_size,
+        "int8_bytes": quantized.stat().st_size,
+        "accuracy": top1_agreement(fp32, quantized, size, plan.threads),
+        "rows": rows,
+        "entries": entries,
+    }
+
+
+def write_pngs(folder: Path, size, count: int) -> list[Path]:
+    """Digits test images as PNG files at the model's input size (gray or RGB)."""
+    from PIL import Image
+
+    from toolkit.data import split_arrays
+
+    images, _, _ = split_arrays("digits", "test", tuple(size), 0)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        pixels = images[i % len(images)]
+        path = folder / f"digit{i:04d}.png"
+        Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(path)
+        paths.append(path)
+    return paths
+
+
+def runner_vs_raw(onnx_path: Path, size, plan, work: Path) -> dict:
+    """`run_inference` over PNG files against session.run on pre-decoded tensors, batch 8."""
+    from toolkit.runtime import run_inference
+
+    folder = work / "pngs"
+    write_pngs(folder, size, plan.runner_images)
+    summary = run_inference(
+        onnx_path,
+        [folder],
+        work / "preds",
+        batch_size=plan.runner_batch,
+        device="cpu",
+        threads=plan.threads,
+        quiet=True,
+    )
+    (raw,) = run_bench([onnx_path], bench_config(plan, [plan.runner_batch]), save=False).to_json()
+    ratio = summary.images_per_s / raw["throughput_ips"]
+    return {
+        "images": plan.runner_images,
+        "batch": plan.runner_batch,
+        "input_size": list(size),
+        "runner_ips": summary.images_per_s,
+        "raw_ips": raw["throughput_ips"],
+        "ratio": ratio,
+        "target": RUNNER_TARGET,
+        "meets_target": ratio >= RUNNER_TARGET,
+        "failed": summary.failed,
+    }
+
+
+def achieved_vs_peak(groups: dict[str, list[dict]], peak) -> dict:
+    """The matmul peak next to the achieved GFLOP/s of every ORT configuration measured.
+
+    `groups` maps a label (which model, which input) to its bench entries.
+    """
+    rows = [
+        {
+            "model": label,
+            "file": Path(e["model"]).name,
+            "batch": e["batch"],
+            "threads": e["threads"],
+            "gflops": e["gflops"],
+            "share_of_peak": e["gflops"] / peak.gflops,
+        }
+        for label, entries in groups.items()
+        for e in entries
+        if e.get("gflops") and e["mode"] == "session.run"
+    ]
+    return {"peak": peak.to_dict(), "rows": rows}
