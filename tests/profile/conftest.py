@@ -10,6 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from toolkit.errors import CnnkitError
+
 
 def export(model, size, path: Path, *, dynamic_hw: bool = False) -> Path:
     """torch.onnx.export (dynamo) with a dynamic batch (and H, W), like cnnkit's exporter."""
@@ -47,19 +49,15 @@ def with_trained_norms(model):
 
 
 def small_size(name: str) -> tuple[int, int, int]:
-    """The smallest of a few square sizes the zoo model runs at (meta device: no compute)."""
-    import torch
-
+    """The smallest of a few square sizes the zoo model accepts (models.check_input)."""
     import models
 
     channels = models.default_input_size(name)[0]
-    for side in (32, 64, 96, 128, 160, 224):
-        with torch.device("meta"):
-            model = models.build(name).eval()
-            try:
-                model(torch.zeros(1, channels, side, side))
-            except RuntimeError:
-                continue
+    for side in (32, 64, 96, 128, 160):
+        try:
+            models.check_input(name, (channels, side, side))
+        except CnnkitError:
+            continue
         return (channels, side, side)
     return models.default_input_size(name)
 
@@ -138,23 +136,30 @@ class RandomBatches:
         return next(self.batches, None)
 
 
-@pytest.fixture(scope="session")
-def quantized_resnet18(resnet18_onnx, tmp_path_factory) -> dict[str, Path]:
-    """The ResNet-18 file quantized three ways: static QDQ per-channel, QOperator, dynamic."""
+def quantize(source: Path, out: Path, kind: str, shape) -> Path:
+    """Quantize with onnxruntime: "qdq" / "qoperator" (static, per-channel) or "dynamic"."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
-    source, _ = resnet18_onnx
-    folder = tmp_path_factory.mktemp("int8")
-    paths = {kind: folder / f"resnet18.{kind}.onnx" for kind in ("qdq", "qoperator", "dynamic")}
-    for kind, fmt in (("qdq", QuantFormat.QDQ), ("qoperator", QuantFormat.QOperator)):
-        quantize_static(
-            str(source),
-            str(paths[kind]),
-            RandomBatches((1, 3, 224, 224), count=2),
-            quant_format=fmt,
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            activation_type=QuantType.QUInt8,
-        )
-    quantize_dynamic(str(source), str(paths["dynamic"]), weight_type=QuantType.QInt8)
-    return paths
+    if kind == "dynamic":
+        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8)
+        return out
+    quantize_static(
+        str(source),
+        str(out),
+        RandomBatches(shape, count=2),
+        quant_format=QuantFormat.QDQ if kind == "qdq" else QuantFormat.QOperator,
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        activation_type=QuantType.QUInt8,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def quantized_resnet18(resnet18_onnx, tmp_path_factory) -> dict[str, Path]:
+    """The ResNet-18 file quantized static QDQ per-channel and dynamic."""
+    source, folder = resnet18_onnx[0], tmp_path_factory.mktemp("int8")
+    return {
+        kind: quantize(source, folder / f"resnet18.{kind}.onnx", kind, (1, 3, 224, 224))
+        for kind in ("qdq", "dynamic")
+    }

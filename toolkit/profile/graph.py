@@ -14,6 +14,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnx.external_data_helper import (
+    load_external_data_for_model,
+    load_external_data_for_tensor,
+    uses_external_data,
+)
 
 from toolkit.errors import CnnkitError
 from toolkit.onnxfile import load_onnx, read_metadata
@@ -40,6 +45,7 @@ class Graph:
     producer: dict[str, onnx.NodeProto]
     folded: set[str] = field(default_factory=set)  # outputs of nodes computing constants
     metadata: dict = field(default_factory=dict)
+    folder: Path | None = None  # where external data lives; weights are read only if needed
 
     @property
     def nodes(self) -> list[onnx.NodeProto]:
@@ -58,15 +64,27 @@ class Graph:
     def value(self, name: str) -> np.ndarray | None:
         """The value of a small constant tensor (None if not an initializer/Constant)."""
         tensor = self.constants.get(name)
-        return None if tensor is None else numpy_helper.to_array(tensor)
+        if tensor is None:
+            return None
+        return numpy_helper.to_array(self.loaded(tensor))
+
+    def loaded(self, tensor: TensorProto) -> TensorProto:
+        """`tensor` with its external data read in (the profiler needs values of few tensors)."""
+        if self.folder is not None and uses_external_data(tensor):
+            load_external_data_for_tensor(tensor, str(self.folder))
+            tensor.data_location = TensorProto.DEFAULT
+            del tensor.external_data[:]
+        return tensor
 
 
 def load_graph(source, *, input_size=None, batch: int = 1) -> Graph:
     """Load `source` (path or ModelProto), fix the input size and infer every tensor shape."""
     if isinstance(source, onnx.ModelProto):
-        model, name = source, source.graph.name or "model"
+        model, name, folder = source, source.graph.name or "model", None
     else:
-        model, name = load_onnx(source), Path(source).name
+        # Weights stay on disk: counting needs their dims, not their values.
+        model, name = load_onnx(source, load_external_data=False), Path(source).name
+        folder = Path(source).parent
     metadata = read_metadata(model)
     constants = collect_constants(model)
     input_name, input_shape = static_input(model, constants, input_size, batch, metadata, name)
@@ -80,6 +98,7 @@ def load_graph(source, *, input_size=None, batch: int = 1) -> Graph:
         constants=constants,
         producer={out: node for node in model.graph.node for out in node.output if out},
         metadata=metadata,
+        folder=folder,
     )
     infer_shapes(graph)
     graph.folded = fold_constants(graph)
@@ -162,7 +181,7 @@ def skeleton(graph: Graph) -> onnx.ModelProto:
     )
     for tensor in src.graph.initializer:
         if int(np.prod(tensor.dims, dtype=np.int64)) <= SMALL_CONSTANT:
-            model.graph.initializer.append(tensor)
+            model.graph.initializer.append(graph.loaded(tensor))
         else:
             model.graph.input.append(
                 helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims)
@@ -222,6 +241,8 @@ def measure_shapes(graph: Graph, names: list[str]) -> None:
     import onnxruntime as ort
 
     model = graph.model
+    if graph.folder is not None:
+        load_external_data_for_model(model, str(graph.folder))
     before = len(model.graph.output)
     known = {o.name for o in model.graph.output}
     model.graph.output.extend(helper.ValueInfoProto(name=n) for n in names if n not in known)

@@ -32,6 +32,8 @@ def profile_target(
     if batch < 1:
         raise CnnkitError(f"--batch must be a positive integer, got {batch}")
     path = Path(target)
+    if not path.exists() and (path.suffix or len(path.parts) > 1):
+        raise CnnkitError(f"{target}: no such file or folder")
     if path.is_dir():
         profile = profile_run(path, input_size, batch, quiet)
         if save:
@@ -39,8 +41,6 @@ def profile_target(
     elif path.suffix == ".onnx" or (path.is_file() and path.suffix != ".pt"):
         profile = profile_onnx(path, input_size=input_size, batch=batch)
     elif path.suffix == ".pt":
-        if not path.is_file():
-            raise CnnkitError(f"{path}: no such checkpoint")
         profile = profile_exported(path, None, input_size, batch, quiet)
     else:
         profile = profile_zoo(str(target), input_size, batch, quiet)
@@ -63,8 +63,8 @@ def profile_zoo(name: str, input_size, batch: int, quiet: bool) -> Profile:
     import models
 
     models.info(name)  # unknown names: a clear error before any export work
-    if input_size is not None and hasattr(models, "check_input"):
-        models.check_input(name, tuple(input_size))
+    if input_size is not None:
+        models.check_input(name, tuple(input_size))  # names the layer where a map collapses
     return profile_exported(name, input_size, input_size, batch, quiet)
 
 
