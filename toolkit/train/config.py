@@ -40,6 +40,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     workers: int = 0
+    threads: int | None = None  # torch intra-op threads; None = torch's default (all cores)
     limit: int | None = None  # use only the first N samples of each split (quick runs)
     name: str | None = None
     runs_dir: str = "runs"
@@ -78,6 +79,8 @@ def check(config: TrainConfig) -> None:
         raise CnnkitError(f"--optimizer {config.optimizer}: choose {', '.join(OPTIMIZERS)}")
     if config.schedule not in SCHEDULES:
         raise CnnkitError(f"--schedule {config.schedule}: choose {', '.join(SCHEDULES)}")
+    if config.threads is not None and config.threads <= 0:
+        raise CnnkitError(f"--threads must be positive, got {config.threads}")
     if config.workers < 0:
         raise CnnkitError(f"--workers must be 0 or more, got {config.workers}")
     if config.warmup_epochs < 0:

@@ -62,6 +62,8 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
         run_dir = rundir.choose_run_dir(
             config.runs_dir, config.name, config.model, config.data, config.exist_ok
         )
+    if config.threads:
+        torch.set_num_threads(config.threads)
     ctx.barrier()  # every rank has chosen the same folder before rank 0 creates it
     seed_everything(config.seed)
     task, size = parse_source(config.data).task, tuple(config.input_size)

@@ -59,6 +59,7 @@ def resumed_run(config: TrainConfig) -> tuple[TrainConfig, Path, dict]:
         epochs=config.epochs or saved.epochs,
         device=config.device,
         workers=config.workers,
+        threads=config.threads,
         resume=str(run_dir),
         init_from=None,
     )
