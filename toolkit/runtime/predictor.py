@@ -138,13 +138,17 @@ class Predictor:
                 rows[i] = row
         return rows
 
-    def predict(self, inputs) -> list[dict]:
+    def predict(self, inputs, batch_size: int = 16) -> list[dict]:
         """Rows (results.jsonl format) for paths, PIL images or arrays; masks come as arrays."""
         if isinstance(inputs, (str, Path, np.ndarray, Image.Image)):
             inputs = [inputs]
         inputs = list(inputs)
-        keys = [input_key(source, i) for i, source in enumerate(inputs)]
-        return self.rows(keys, [self.try_decode(source) for source in inputs])
+        rows = []
+        for start in range(0, len(inputs), batch_size):
+            chunk = inputs[start : start + batch_size]
+            keys = [input_key(source, start + i) for i, source in enumerate(chunk)]
+            rows += self.rows(keys, [self.try_decode(source) for source in chunk])
+        return rows
 
 
 def input_key(source, position: int) -> str:
