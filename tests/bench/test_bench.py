@@ -129,11 +129,13 @@ def test_against_torch_uses_the_same_inputs(lenet):
         assert row["ratio"] > 0 and row["provider"].startswith("torch")
 
 
-def test_peak_alone(lenet):
-    result = run_bench([], peak=True, save=False)
-    data = result.to_json()
-    assert data["peak_gflops"] > 0.1
-    assert data["machine"]["cores"] >= 1
+def test_peak_alone_prints_the_peak_and_the_machine():
+    from toolkit.bench import BenchResult, measure_peak
+
+    peak = measure_peak(size=256, repeats=2)
+    assert peak.gflops > 0.01 and peak.best_s > 0 and peak.size == 256
+    data = BenchResult([], peak, {"cores": 2}).to_json()
+    assert data["peak_gflops"] == peak.gflops and data["machine"]["cores"] == 2
 
 
 @pytest.mark.parametrize(

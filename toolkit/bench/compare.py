@@ -114,7 +114,6 @@ def compare_models(
     quiet: bool = False,
 ) -> list[CompareRow]:
     """Export (or reuse from `cache`), profile and time each model at its default input."""
-    chosen = resolve_names(names)
     config = BenchConfig(
         batches=(1,),
         threads=(threads,) if threads is not None else BenchConfig().threads,
@@ -123,13 +122,14 @@ def compare_models(
         gflops=False,
         quiet=True,
     )
-    check_config(config)
+    check_config(config)  # before the zoo (and torch) is imported
     if cache is not None and Path(cache).is_file():
         raise CnnkitError(f"--cache {cache}: is a file, expected a folder")
     if plot is not None:
         from toolkit.bench.plot import check_plot_path
 
         check_plot_path(plot)
+    chosen = resolve_names(names)
     rows = []
     with tempfile.TemporaryDirectory(prefix="cnnkit-compare-") as scratch:
         folder = Path(cache) if cache else Path(scratch)

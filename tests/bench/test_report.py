@@ -1,0 +1,61 @@
+"""`make bench`'s report in quick mode: every section present, numbers positive and sane."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from toolkit.bench.report import build_report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    build_report(out, quick=True)
+    return out
+
+
+def test_report_files_and_sections(report):
+    data = json.loads((report / "report.json").read_text())
+    assert data["quick"] is True and data["seconds"] > 0
+    assert data["machine"]["cores"] >= 1 and data["machine"]["onnxruntime"]
+    assert set(data["sections"]) == {
+        "ort_vs_eager",
+        "int8_vs_fp32",
+        "runner_vs_raw",
+        "achieved_vs_peak",
+        "processes",
+        "training",
+    }
+    markdown = (report / "REPORT.md").read_text()
+    for heading in ("## Machine", "torch eager", "INT8 vs ORT fp32", "Runner end to end",
+                    "GFLOP/s vs measured peak", "runtime process vs torch process",
+                    "Training images/s"):  # fmt: skip
+        assert heading in markdown
+    assert "quick mode" in markdown
+
+
+def test_side_by_side_numbers_are_positive(report):
+    s = json.loads((report / "report.json").read_text())["sections"]
+    for row in s["ort_vs_eager"]["rows"]:
+        assert row["ort_p50_ms"] > 0 and row["torch_p50_ms"] > 0 and row["ort_speedup"] > 0
+    int8 = s["int8_vs_fp32"]
+    assert 0 <= int8["accuracy"]["agreement"] <= 1 and int8["accuracy"]["samples"] > 100
+    assert all(r["int8_speedup"] > 0 for r in int8["rows"])
+    runner = s["runner_vs_raw"]
+    assert runner["runner_ips"] > 0 and runner["raw_ips"] > 0 and runner["failed"] == 0
+    assert runner["meets_target"] == (runner["ratio"] >= runner["target"])
+    peak = s["achieved_vs_peak"]
+    assert peak["peak"]["gflops"] > 0 and all(r["gflops"] > 0 for r in peak["rows"])
+    training = s["training"]
+    assert training["fit_ips"] > 0 and training["bare_ips"] > 0
+
+
+def test_runtime_process_never_imports_torch(report):
+    processes = json.loads((report / "report.json").read_text())["sections"]["processes"]
+    assert processes["runtime"]["torch_imported"] is False
+    assert processes["torch"]["torch_imported"] is True
+    assert processes["same_label"] is True
+    for side in ("runtime", "torch"):
+        assert processes[side]["process_s"] > 0 and processes[side]["peak_rss_mb"] > 10
