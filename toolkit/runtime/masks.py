@@ -77,14 +77,16 @@ def mask_names(keys: list[str]) -> dict[str, str]:
 
 
 def save_atomic(image: Image.Image, path: Path) -> None:
-    """Write a PNG through a temp file in the same folder and os.replace it into place."""
+    """Write a PNG through a temp file in the same folder and os.replace it into place.
+
+    No fsync: a killed process never leaves a half mask (the rename is atomic), and an
+    fsync per mask would cost more than the model; results.jsonl is flushed the same way.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
     try:
         with os.fdopen(fd, "wb") as handle:
             image.save(handle, format="PNG")
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

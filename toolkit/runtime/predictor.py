@@ -79,6 +79,8 @@ class Predictor:
             raise CnnkitError(f"--topk {topk}: must be at least 1")
         self.topk = topk
         self.max_pixels = max_pixels
+        if max_pixels and max_pixels > (Image.MAX_IMAGE_PIXELS or 0):
+            Image.MAX_IMAGE_PIXELS = max_pixels  # else Pillow's own guard refuses first
 
     @property
     def provider(self) -> str:
@@ -88,9 +90,7 @@ class Predictor:
     def decode(self, source, keep_image: bool = False) -> Decoded:
         """Preprocess a path, InputItem, PIL image or array; ImageError when it cannot be."""
         if isinstance(source, InputItem) and source.path.suffix.lower() == ".npy":
-            array = np.load(source.path, mmap_mode="r", allow_pickle=False)
-            picked = array if source.index is None else array[source.index]
-            return prepare_array(np.asarray(picked), self.spec, source.key)
+            return prepare_array(load_npy_item(source), self.spec, source.key)
         if isinstance(source, np.ndarray):
             return prepare_array(source, self.spec)
         if isinstance(source, Image.Image):
@@ -149,6 +149,15 @@ class Predictor:
             keys = [input_key(source, start + i) for i, source in enumerate(chunk)]
             rows += self.rows(keys, [self.try_decode(source) for source in chunk])
         return rows
+
+
+def load_npy_item(item: InputItem) -> np.ndarray:
+    """One array of an .npy file; ImageError when the file changed or cannot be read."""
+    try:
+        array = np.load(item.path, mmap_mode="r", allow_pickle=False)
+        return np.asarray(array if item.index is None else array[item.index])
+    except (OSError, ValueError, IndexError) as exc:
+        raise ImageError(item.key, f"cannot read the array: {exc}") from None
 
 
 def input_key(source, position: int) -> str:
