@@ -43,6 +43,7 @@ TORCH_FREE += [
     "toolkit.profile.profiler",
     "toolkit.profile.target",
 ]
+TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
 
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:
