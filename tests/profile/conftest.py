@@ -34,12 +34,19 @@ def export(model, size, path: Path, *, dynamic_hw: bool = False) -> Path:
     return path
 
 
-def with_trained_norms(model):
-    """Give every BatchNorm non-trivial statistics, as training would, so folding keeps biases."""
+def trained_like(model):
+    """Non-trivial BatchNorm statistics and non-zero biases, as training would leave them.
+
+    The exporter drops all-zero biases and folds BatchNorm into the conv before it; with
+    fresh weights that would hide parameters the counts are meant to compare.
+    """
     import torch
 
     generator = torch.Generator().manual_seed(0)
     for module in model.modules():
+        bias = getattr(module, "bias", None)
+        if isinstance(bias, torch.nn.Parameter) and not bias.detach().any():
+            bias.data.uniform_(-0.1, 0.1, generator=generator)
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
             module.running_mean.uniform_(-0.5, 0.5, generator=generator)
             module.running_var.uniform_(0.5, 2.0, generator=generator)
@@ -92,7 +99,7 @@ def resnet18_onnx(tmp_path_factory) -> tuple[Path, object]:
     """ResNet-18 (1000 classes, trained-like BatchNorm) at 3x224x224 and its torch module."""
     import models
 
-    model = with_trained_norms(models.build("resnet18", num_classes=1000, in_channels=3))
+    model = trained_like(models.build("resnet18", num_classes=1000, in_channels=3))
     path = tmp_path_factory.mktemp("resnet18") / "model.onnx"
     return export(model, (3, 224, 224), path), model
 

@@ -84,3 +84,26 @@ def test_resize_and_conv_transpose_shrink_the_jump():
     assert (deconv["jump"], deconv["receptive_field"]) == (2, 6)
     gmp = layer(profile, "gmp")
     assert gmp.whole_input and gmp.to_dict()["receptive_field"] == 6 + 15 * 2
+
+
+def test_lrn_exported_as_a_channel_pool_keeps_the_field():
+    # torch exports LocalResponseNorm as reshape to 5-D, pad and pool over channels
+    nodes = [
+        conv("conv", "input", "c", "w"),
+        helper.make_node("Reshape", ["c", "shape5"], ["c5"], name="to5d"),
+        helper.make_node("Pad", ["c5", "pads"], ["padded"], name="pad"),
+        helper.make_node(
+            "AveragePool", ["padded"], ["pooled"], name="pool", kernel_shape=[5, 1, 1]
+        ),
+        helper.make_node("Squeeze", ["pooled", "one"], ["norm"], name="squeeze"),
+        helper.make_node("Div", ["c", "norm"], ["logits"], name="lrn"),
+    ]
+    inits = [tensor("w", (4, 3, 3, 3)), helper.make_tensor("shape5", 7, [5], [1, 1, 4, 30, 30])]
+    inits += [helper.make_tensor("pads", 7, [10], [0, 0, 2, 0, 0, 0, 0, 2, 0, 0])]
+    inits += [helper.make_tensor("one", 7, [1], [1])]
+    model = make_model(nodes, [image_input(shape=(1, 3, 32, 32))], [output("logits")], inits)
+    profile = profile_onnx(model)
+
+    for ly in profile.layers:
+        assert (ly.to_dict()["receptive_field"], ly.to_dict()["jump"]) == (3, 1), ly.name
+    assert not [w for w in profile.warnings if "misaligned" in w]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import models
-from tests.profile.conftest import export, small_size, with_trained_norms
+from tests.profile.conftest import export, small_size, trained_like
 from toolkit.profile import profile_onnx, profile_target
 from toolkit.profile.torch_side import profile_module
 
@@ -34,10 +34,10 @@ def test_leaf_rows_carry_shapes_params_and_macs():
     assert profile.to_dict()["source"] == "torch"
 
 
-def check_torch_equals_graph(name: str, folder) -> None:
+def check_torch_equals_graph(name: str, folder, **options) -> None:
     """Export `name` at a small size; MACs equal exactly, params once BN folding is counted."""
     size = small_size(name)
-    model = with_trained_norms(models.build(name))
+    model = trained_like(models.build(name, **options))
     torch_side = profile_module(model, size)
     graph_side = profile_onnx(export(model, size, folder / f"{name}.onnx"))
 
@@ -65,3 +65,11 @@ def test_fcn8s_torch_side_equals_graph_side(tmp_path):
 @pytest.mark.parametrize("name", models.names())
 def test_torch_side_equals_graph_side_for_every_zoo_model(name, tmp_path):
     check_torch_equals_graph(name, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "options", [{"upsample": "transposed"}, {"upsample": "unpool"}, {"backbone": "resnet18"}]
+)
+def test_fcn_variants_torch_side_equals_graph_side(options, tmp_path):
+    check_torch_equals_graph("fcn8s", tmp_path, **options)

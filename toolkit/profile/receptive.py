@@ -1,11 +1,12 @@
 """Receptive fields through the whole ONNX DAG (Araujo, Norris and Sim, Distill 2019), torch-free.
 
-Every tensor derived from the image input carries, per spatial axis, the field size r,
-the jump j (distance in input pixels between adjacent outputs) and the start s (input
-coordinate of the centre of output 0's field). A window of kernel k, stride t, dilation
-d and begin-padding p maps (r, j, s) to (r + (k_eff - 1) j, j t, s + ((k_eff - 1)/2 - p) j)
-with k_eff = d (k - 1) + 1. Merges take the largest field; upsampling divides the jump;
-global pools, Flatten, Gemm and MatMul see the whole input (a window over the full map).
+Every tensor derived from the image input carries, per spatial axis (the trailing axes),
+the field size r, the jump j (distance in input pixels between adjacent outputs) and the
+start s (input coordinate of the centre of output 0's field). A window of kernel k,
+stride t, dilation d and begin-padding p maps (r, j, s) to (r + (k_eff - 1) j, j t,
+s + ((k_eff - 1)/2 - p) j) with k_eff = d (k - 1) + 1. Merges take the largest field;
+upsampling divides the jump; global pools, Flatten, Gemm and MatMul see the whole input
+(a window over the full map).
 """
 
 from __future__ import annotations
@@ -61,15 +62,16 @@ def propagate(node: onnx.NodeProto, inputs: list[Field], in_shape, graph: Graph,
     op, field = node.op_type, inputs[0]
     if field.whole or not field.size:
         return merge(node, inputs, warnings) if len(inputs) > 1 else field
-    if in_shape is not None and len(in_shape) != 2 + len(field.size):
+    if in_shape is not None and len(in_shape) < 1 + len(field.size):
         return whole(field, None)
     if op in WINDOWS:
         return window(node, field, graph, in_shape)
     if op == "ConvTranspose":
         return transposed(node, field, graph)
-    if op in GLOBAL or (op == "Reshape" and reshaped_away(node, graph)):
+    n = len(field.size)
+    if op in GLOBAL or (op == "Reshape" and reshaped_away(node, graph, n)):
         return whole(field, in_shape)
-    if op in REDUCE and reduces_space(node, graph, len(field.size)):
+    if op in REDUCE and reduces_space(node, graph, in_shape, n):
         return whole(field, in_shape)
     if op in UPSAMPLE:
         return upsample(node, field, graph)
@@ -91,14 +93,20 @@ def attr(node: onnx.NodeProto, name: str, default=None):
 
 
 def window(node, field: Field, graph: Graph, in_shape) -> Field:
-    """Conv and pooling: grow by the dilated kernel, multiply the jump by the stride."""
+    """Conv and pooling: grow by the dilated kernel, multiply the jump by the stride.
+
+    A window may span more axes than the field (LRN exported as a 3-D pool over C, H, W):
+    the spatial axes are always the trailing ones.
+    """
     n = len(field.size)
     kernel = attr(node, "kernel_shape")
     if kernel is None and node.op_type in WEIGHT_INDEX:
         kernel = graph.shapes[node.input[WEIGHT_INDEX[node.op_type]]][2:]
-    strides = attr(node, "strides") or [1] * n
-    dilations = attr(node, "dilations") or [1] * n
-    begins = begin_pads(node, kernel, strides, dilations, in_shape, n)
+    k = len(kernel)
+    strides = attr(node, "strides") or [1] * k
+    dilations = attr(node, "dilations") or [1] * k
+    begins = begin_pads(node, kernel, strides, dilations, in_shape)[-n:]
+    kernel, strides, dilations = kernel[-n:], strides[-n:], dilations[-n:]
     size, jump, start = [], [], []
     for i in range(n):
         k_eff = dilations[i] * (kernel[i] - 1) + 1
@@ -108,14 +116,15 @@ def window(node, field: Field, graph: Graph, in_shape) -> Field:
     return Field(tuple(size), tuple(jump), tuple(start))
 
 
-def begin_pads(node, kernel, strides, dilations, in_shape, n: int) -> list[int]:
-    """Padding before each spatial axis, from `pads` or `auto_pad`."""
+def begin_pads(node, kernel, strides, dilations, in_shape) -> list[int]:
+    """Padding before each window axis, from `pads` or `auto_pad`."""
+    n = len(kernel)
     auto = attr(node, "auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
     if auto in ("SAME_UPPER", "SAME_LOWER") and in_shape is not None:
         begins = []
         for i in range(n):
-            size, k_eff = in_shape[2 + i], dilations[i] * (kernel[i] - 1) + 1
+            size, k_eff = in_shape[len(in_shape) - n + i], dilations[i] * (kernel[i] - 1) + 1
             total = max((math.ceil(size / strides[i]) - 1) * strides[i] + k_eff - size, 0)
             begins.append(total // 2 if auto == "SAME_UPPER" else total - total // 2)
         return begins
@@ -147,11 +156,14 @@ def upsample(node, field: Field, graph: Graph) -> Field:
         return field
     mode = attr(node, "mode", b"nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
-    transform = attr(node, "coordinate_transformation_mode", b"half_pixel")
+    # MaxUnpool puts input i somewhere in output window [i s, (i + 1) s): no half-pixel shift
+    default = b"asymmetric" if node.op_type == "MaxUnpool" else b"half_pixel"
+    transform = attr(node, "coordinate_transformation_mode", default)
     transform = transform.decode() if isinstance(transform, bytes) else transform
     size, jump, start = [], [], []
     for i in range(len(field.size)):
-        n_in, n_out = in_shape[2 + i], out_shape[2 + i]
+        axis = i - len(field.size)  # spatial axes are the trailing ones
+        n_in, n_out = in_shape[axis], out_shape[axis]
         if transform == "align_corners" and n_out > 1:
             scale = (n_out - 1) / max(n_in - 1, 1)
             offset = 0.0
@@ -193,9 +205,10 @@ def sliced(node, field: Field, graph: Graph) -> Field:
     start, jump = list(field.start), list(field.jump)
     for axis, begin, step in zip(axes, starts, steps, strict=True):
         axis = axis % len(in_shape)
-        if axis < 2:
+        i = axis - (len(in_shape) - len(start))
+        if i < 0:
             continue
-        i, extent = axis - 2, in_shape[axis]
+        extent = in_shape[axis]
         begin = min(max(begin + extent if begin < 0 else begin, 0), extent)
         start[i] += begin * jump[i]
         jump[i] *= step
@@ -204,9 +217,9 @@ def sliced(node, field: Field, graph: Graph) -> Field:
 
 def whole(field: Field, in_shape) -> Field:
     """A window over the full feature map: every output sees every input position."""
-    if in_shape is None or len(in_shape) != 2 + len(field.size):
+    if in_shape is None or len(in_shape) < 1 + len(field.size):
         return replace(field, whole=True)
-    extents = in_shape[2:]
+    extents = in_shape[len(in_shape) - len(field.size) :]
     size = tuple(r + (e - 1) * j for r, e, j in zip(field.size, extents, field.jump, strict=True))
     start = tuple(
         s + (e - 1) / 2 * j for s, e, j in zip(field.start, extents, field.jump, strict=True)
@@ -215,15 +228,15 @@ def whole(field: Field, in_shape) -> Field:
     return Field(size, jump, start, whole=True)
 
 
-def reshaped_away(node, graph: Graph) -> bool:
-    """True when a Reshape changes the spatial layout (e.g. NCHW -> N x CHW)."""
+def reshaped_away(node, graph: Graph, n: int) -> bool:
+    """True when a Reshape changes the trailing spatial axes (e.g. NCHW -> N x CHW)."""
     in_shape, out_shape = graph.shapes.get(node.input[0]), graph.shapes.get(node.output[0])
     if in_shape is None or out_shape is None:
         return True
-    return len(out_shape) != len(in_shape) or tuple(out_shape[2:]) != tuple(in_shape[2:])
+    return len(out_shape) < n + 1 or tuple(out_shape[-n:]) != tuple(in_shape[-n:])
 
 
-def reduces_space(node, graph: Graph, n: int) -> bool:
+def reduces_space(node, graph: Graph, in_shape, n: int) -> bool:
     """True when a Reduce* op reduces over a spatial axis."""
     axes = attr(node, "axes")
     if axes is None and len(node.input) > 1 and node.input[1]:
@@ -231,8 +244,8 @@ def reduces_space(node, graph: Graph, n: int) -> bool:
         axes = None if value is None else [int(a) for a in value]
     if axes is None:
         return True  # no axes: reduce everything
-    rank = 2 + n
-    return any(a % rank >= 2 for a in axes)
+    rank = len(in_shape) if in_shape is not None else 2 + n
+    return any(a % rank >= rank - n for a in axes)
 
 
 def merge(node, inputs: list[Field], warnings: list[str]) -> Field:

@@ -170,7 +170,8 @@ def render(profile: Profile, top: int | None = None):
     )
     layers = Table(title="layers" + (f" (top {top} by MACs)" if top else ""))
     for column in ("name", "op", "output", "params", "MACs", "FLOPs", "RF", "jump", "start"):
-        layers.add_column(column, justify="left" if column in ("name", "op", "output") else "right")
+        left = column in ("name", "op", "output")
+        layers.add_column(column, justify="left" if left else "right", overflow="fold")
     layers.add_column("act bytes", justify="right")
     for layer in profile.heaviest(top):
         row = layer.to_dict()
