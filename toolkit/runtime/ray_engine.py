@@ -126,6 +126,8 @@ class RayJob:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False  # the runner draws its own bar
+        context.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-dataset INFO lines
         rows = [
             {"key": it.key, "path": str(it.path), "index": -1 if it.index is None else it.index}
             for it in self.items
