@@ -30,8 +30,8 @@ def machine_section(report: dict) -> list[str]:
         f"- {m['platform']}, Python {m['python']}",
         f"- onnxruntime {m['onnxruntime']}, onnx {m['onnx']}, torch {m['torch']}, "
         f"numpy {m['numpy']}",
-        f"- {plan['threads']} threads for onnxruntime and torch; {plan['warmup']} warmup runs, "
-        f"{plan['iterations']} timed runs per configuration; the clock covers "
+        f"- {plan['threads']} threads for onnxruntime and torch; per configuration a cold "
+        f"first run, {plan['warmup']} warmup and {plan['iterations']} timed runs; the clock covers "
         "session.run / the forward pass only, inputs are prepared before it.",
         "",
     ]
@@ -117,7 +117,8 @@ def peak_section(s: dict) -> list[str]:
         "## Achieved GFLOP/s vs measured peak",
         "",
         f"Peak: {peak['gflops']:.1f} GFLOP/s (numpy float32 {peak['size']}x{peak['size']} "
-        f"matmul, best of {peak['repeats']}, all cores). Achieved = profiled FLOPs x batch / p50.",
+        f"matmul, best of {peak['repeats']}, all cores, measured first). Achieved = profiled "
+        "FLOPs x batch / p50, for the float32 files.",
         "",
         *table(["model", "file", "batch", "threads", "GFLOP/s", "of peak"], rows),
     ]
