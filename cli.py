@@ -169,6 +169,7 @@ def models_cmd(task, as_json):
 @click.option(
     "--workers", type=int, default=0, show_default=True, help="DataLoader worker processes."
 )
+@click.option("--threads", type=int, help="Torch CPU threads (default: all cores).")
 @click.option("--limit", type=int, help="Use only the first N samples of each split (quick runs).")
 @click.option("--name", help="Run folder name (default <model>-<data>, numbered when taken).")
 @click.option("--project", "--runs-dir", "runs_dir", help="Parent folder of runs (default runs).")
