@@ -38,6 +38,7 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
 
 
 def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
+    whole = fit(TrainConfig(**TINY, epochs=3, runs_dir=str(tmp_path), name="whole"), quiet=True)
     args = [
         "train",
         "lenet",
@@ -47,15 +48,17 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
         "3",
         "--limit",
         "256",
+        "--seed",
+        "3",
         "--threads",
         "1",
         "--runs-dir",
         str(tmp_path),
+        "--name",
+        "killed",
     ]
-    reference = run_cli(*args, "--name", "whole")
-    assert reference.returncode == 0, reference.stderr
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), *args, "--name", "killed"],
+        [sys.executable, str(ROOT / "cli.py"), *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -74,6 +77,6 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert [row["epoch"] for row in rows] == [1, 2, 3]
     last = load_checkpoint(run_dir, prefer="last.pt")
     assert last["epoch"] == 3 and load_checkpoint(run_dir)["epoch"] >= 1
-    whole = load_checkpoint(tmp_path / "whole", prefer="last.pt")
-    for name, tensor in whole["state_dict"].items():
+    reference = load_checkpoint(whole, prefer="last.pt")
+    for name, tensor in reference["state_dict"].items():
         assert torch.allclose(tensor, last["state_dict"][name], atol=1e-5), name

@@ -59,6 +59,8 @@ class Context:
     def close(self) -> None:
         """Leave the process group."""
         if self.world > 1 and dist.is_initialized():
+            # gloo aborts a rank that tears down while its peer still talks to it
+            dist.barrier()
             dist.destroy_process_group()
 
 
