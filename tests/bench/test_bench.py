@@ -151,3 +151,9 @@ def test_peak_alone_prints_the_peak_and_the_machine():
 def test_bad_configurations(lenet, config, needle):
     with pytest.raises(CnnkitError, match=needle):
         run_bench([lenet["onnx"]], config, save=False)
+
+
+def test_a_run_folder_stands_for_its_model(lenet, capsys):
+    (row,) = run_bench([lenet["run"]], BenchConfig(**TINY), save=False).to_json()
+    assert row["model"] == str(lenet["onnx"])
+    assert "benchmarking" in capsys.readouterr().err

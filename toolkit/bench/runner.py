@@ -108,6 +108,15 @@ def save_beside_runs(entries: list[BenchEntry]) -> list[Path]:
     return saved
 
 
+def model_file(path: str | Path) -> Path:
+    """A model path as given, or a run folder's model.onnx (announced)."""
+    path = Path(path)
+    if path.is_dir() and (path / "model.onnx").is_file():
+        note(f"benchmarking {path / 'model.onnx'}")
+        return path / "model.onnx"
+    return path
+
+
 def run_bench(
     paths: Sequence[str | Path],
     config: BenchConfig | None = None,
@@ -119,6 +128,7 @@ def run_bench(
 ) -> BenchResult:
     """Benchmark ONNX files side by side (and torch eager, the peak, a plot) in one call."""
     config = config or BenchConfig()
+    paths = [model_file(path) for path in paths]
     if not paths and not peak:
         raise CnnkitError("give at least one MODEL.onnx (or --peak alone)")
     if against_torch is not None and config.end_to_end:
