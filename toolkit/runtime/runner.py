@@ -154,6 +154,8 @@ def run_inference(
     """Predict every input into OUT/results.jsonl (and masks); resumable, bad files reported."""
     if batch_size < 1:
         raise CnnkitError(f"--batch-size {batch_size}: must be at least 1")
+    if workers is not None and workers < 1:
+        raise CnnkitError(f"--workers {workers}: must be at least 1")
     if engine not in ENGINES:
         raise CnnkitError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     items = expand_inputs(inputs)
