@@ -22,7 +22,6 @@ ORT_DTYPES = {
     "tensor(int64)": np.int64,
     "tensor(bool)": np.bool_,
 }
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True)
@@ -112,13 +111,16 @@ def announce_foreign(handle, plans: Sequence[InputPlan]) -> None:
 
 
 def list_images(folder: str | Path) -> list[Path]:
-    """Image files in a folder (sorted, recursive); CnnkitError if there are none."""
+    """Image files under a folder, as the runtime finds them; CnnkitError if there are none."""
+    from toolkit.runtime.inputs import folder_files, image_extensions
+
     folder = Path(folder)
     if not folder.is_dir():
         raise CnnkitError(f"--data {folder}: no such folder")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    extensions = image_extensions()
+    files = [p for p in folder_files(folder, extensions) if p.suffix.lower() in extensions]
     if not files:
-        raise CnnkitError(f"--data {folder}: no image files ({', '.join(IMAGE_SUFFIXES)})")
+        raise CnnkitError(f"--data {folder}: no image files Pillow can read")
     return files
 
 
@@ -127,7 +129,7 @@ def batch_files(files: Sequence[Path], batch: int) -> list[Path]:
     return [files[i % len(files)] for i in range(batch)]
 
 
-def image_spec(handle, size: Sequence[int]):
+def image_spec(handle, size: Sequence[int], announce: bool = True):
     """The runtime's ModelSpec for a session at concrete (C, H, W); defaults announced."""
     from toolkit.runtime.preprocess import SpecFlags, describe_defaults, model_spec
 
@@ -135,7 +137,7 @@ def image_spec(handle, size: Sequence[int]):
     flags = SpecFlags(size=(height, width), gray=channels == 1)
     output_rank = len(handle.session.get_outputs()[0].shape)
     spec = model_spec(handle.meta, handle.input_shape, output_rank, flags)
-    if not handle.meta:
+    if announce and not handle.meta:
         message = describe_defaults(spec, flags)
         if message:
             note(message)

@@ -137,15 +137,18 @@ def make_entry(handle, batch, threads, mode, feeds_shape, measurement: Measureme
     )
 
 
-def runner_for(handle, batch: int, config: BenchConfig) -> tuple[Callable, dict, str]:
+def runner_for(
+    handle, batch: int, config: BenchConfig, announce: bool
+) -> tuple[Callable, dict, str]:
     """(the call to time, the prepared feeds, the mode) for one batch size."""
     plans = inputs.plan_inputs(handle, batch, config.input_size)
     if config.data is None:
-        inputs.announce_foreign(handle, plans)
+        if announce:
+            inputs.announce_foreign(handle, plans)
         feeds = inputs.random_inputs(plans, config.seed)
         return session_runner(handle, feeds), feeds, "session.run"
     files = inputs.batch_files(inputs.list_images(config.data), batch)
-    spec = inputs.image_spec(handle, plans[0].shape[1:])
+    spec = inputs.image_spec(handle, plans[0].shape[1:], announce)
     feeds = {handle.input_name: inputs.image_batch(spec, files)}
     if not config.end_to_end:
         return session_runner(handle, feeds), feeds, "session.run"
@@ -161,9 +164,9 @@ def runner_for(handle, batch: int, config: BenchConfig) -> tuple[Callable, dict,
 def bench_session(handle, threads, batches, config: BenchConfig, advance, keep) -> list:
     """Measure every batch size on one open session; `keep` collects the image inputs."""
     entries = []
-    for batch in batches:
+    for index, batch in enumerate(batches):
         advance(f"{handle.path.name} b{batch} t{threads} {handle.device}")
-        run, feeds, mode = runner_for(handle, batch, config)
+        run, feeds, mode = runner_for(handle, batch, config, announce=index == 0)
         measurement = time_runs(
             run, warmup=config.warmup, iterations=config.iterations, duration=config.duration
         )
