@@ -58,3 +58,26 @@ def test_cuda_without_cuda_is_a_clear_error(tmp_path):
     result = train("lenet", "--device", "cuda", "--runs-dir", tmp_path)
     assert_one_line_error(result, "--device cuda", "CUDA is not available")
     assert not any(tmp_path.iterdir())
+
+
+def test_a_diverging_run_stops_with_exit_2_and_keeps_its_checkpoint(tmp_path):
+    result = train(
+        "lenet",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e6",
+        "--limit",
+        "128",
+        "--epochs",
+        "3",
+        "--threads",
+        "1",
+        "--runs-dir",
+        tmp_path,
+        "--name",
+        "boom",
+    )
+    assert_one_line_error(result, "loss became nan", "last good checkpoint")
+    assert "exploding gradients" in result.stderr
+    assert (tmp_path / "boom" / "last.pt").is_file()

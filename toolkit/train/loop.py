@@ -67,25 +67,11 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     ctx.barrier()  # every rank has chosen the same folder before rank 0 creates it
     seed_everything(config.seed)
     task, size = parse_source(config.data).task, tuple(config.input_size)
-    mean, std = dataset_stats(config.data, size, config.seed)
-    splits = {
-        split: build_dataset(
-            config.data,
-            split,
-            size,
-            augment=train_augment(config, size) if split == "train" else False,
-            mean=mean,
-            std=std,
-            seed=config.seed,
-            limit=config.limit,
-        )
-        for split in ("train", "val", "test")
-    }
+    splits, mean, std = load_splits(config, size)
     classes = splits["train"].classes
     model_args = {"num_classes": len(classes), "in_channels": size[0], **config.model_args}
     model = models.build(config.model, **model_args)
-    if hasattr(models, "check_input"):
-        models.check_input(model, size)
+    models.check_input(model, size)
     init_report = prepare.init_from(model, config.init_from) if config.init_from else None
     model.to(ctx.device)
     meta = {
@@ -98,16 +84,8 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     }
     if ctx.is_main and resumed is None:
         rundir.prepare(run_dir)
-        rundir.write_json(
-            run_dir / "config.json",
-            {
-                **config.to_dict(),
-                **meta,
-                "world_size": ctx.world,
-                "init_report": init_report,
-                "torch": torch.__version__,
-            },
-        )
+        extra = {"world_size": ctx.world, "init_report": init_report, "torch": torch.__version__}
+        rundir.write_json(run_dir / "config.json", {**config.to_dict(), **meta, **extra})
     ctx.barrier()
 
     train_loader = make_loader(splits["train"], config, ctx, train=True)
@@ -194,6 +172,25 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     return run_dir
 
 
+def load_splits(config: TrainConfig, size) -> tuple[dict, list[float], list[float]]:
+    """train/val/test datasets normalised with the training split's mean and std."""
+    mean, std = dataset_stats(config.data, size, config.seed)
+    splits = {
+        split: build_dataset(
+            config.data,
+            split,
+            size,
+            augment=train_augment(config, size) if split == "train" else False,
+            mean=mean,
+            std=std,
+            seed=config.seed,
+            limit=config.limit,
+        )
+        for split in ("train", "val", "test")
+    }
+    return splits, mean, std
+
+
 def train_augment(config: TrainConfig, size) -> Augment | bool:
     """The data's default augmentation with --hflip applied; False with --no-augment."""
     if not config.augment:
@@ -208,7 +205,7 @@ def run_epoch(
     """Train one epoch, validate, and return the metrics.jsonl row with its diagnostics."""
     train_loader, val_loader = loaders
     started = time.perf_counter()
-    train_loader.batch_sampler_set_epoch(epoch)
+    train_loader.set_epoch(epoch)
     task_id = bar.add_task(f"epoch {epoch}/{config.epochs}", total=len(train_loader), status="")
     grads = GradStats(model)
     train_metrics = train_epoch(
@@ -247,7 +244,7 @@ def seed_everything(seed: int) -> None:
 class Loader(DataLoader):
     """A DataLoader over BatchKeys whose epoch can be set (shuffle + augmentation seeds)."""
 
-    def batch_sampler_set_epoch(self, epoch: int) -> None:
+    def set_epoch(self, epoch: int) -> None:
         """Reseed the shuffle and the augmentation for `epoch`."""
         self.sampler.set_epoch(epoch)
 
