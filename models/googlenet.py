@@ -87,22 +87,24 @@ class GoogLeNet(nn.Module):
         super().__init__()
         conv = partial(ConvNormAct, norm=batch_norm, act=activation_name)
 
+        width = 192  # channels out of the stem; each stage() call moves it on
+
         def stage(*names: str) -> list[Inception]:
+            nonlocal width
             blocks = []
             for name in names:
-                blocks.append(Inception(self._width, INCEPTION_V1[name], conv))
-                self._width = blocks[-1].out_channels
+                blocks.append(Inception(width, INCEPTION_V1[name], conv))
+                width = blocks[-1].out_channels
             return blocks
 
         self.stem = nn.Sequential(
             conv(in_channels, 64, 7, 2), _pool(), conv(64, 64, 1), conv(64, 192, 3), _pool()
         )
-        self._width = 192
         self.inception3 = nn.Sequential(*stage("3a", "3b"), _pool())
         self.inception4a = stage("4a")[0]
-        aux1_width = self._width
+        aux1_width = width
         self.inception4bcd = nn.Sequential(*stage("4b", "4c", "4d"))
-        aux2_width = self._width
+        aux2_width = width
         self.inception4e = nn.Sequential(*stage("4e"), _pool())
         self.inception5 = nn.Sequential(*stage("5a", "5b"))
         self.aux1 = self.aux2 = None
@@ -111,7 +113,7 @@ class GoogLeNet(nn.Module):
             self.aux2 = AuxHead(aux2_width, num_classes, conv, activation_name)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(self._width, num_classes)
+        self.fc = nn.Linear(width, num_classes)
 
     def _trunk(self, x: torch.Tensor):
         with_aux = self.training and self.aux1 is not None

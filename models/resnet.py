@@ -90,7 +90,7 @@ class ResNet(nn.Module):
         if len(replace_stride_with_dilation) != 3:
             raise ValueError("replace_stride_with_dilation needs 3 booleans (layer2..layer4)")
         self.act = activation_name
-        self.in_planes, self.dilation, self.stride = 64, 1, 4
+        self.in_planes, self.dilation, self.output_stride = 64, 1, 4
         self.stage_strides: list[int] = []
         self.stem = nn.Sequential(
             ConvNormAct(in_channels, 64, 7, 2, act=activation_name), nn.MaxPool2d(3, 2, 1)
@@ -111,8 +111,8 @@ class ResNet(nn.Module):
         if dilate:
             self.dilation *= stride
             stride = 1
-        self.stride *= stride
-        self.stage_strides.append(self.stride)
+        self.output_stride *= stride
+        self.stage_strides.append(self.output_stride)
         out = planes * block.expansion
         downsample = None
         if stride != 1 or self.in_planes != out:
