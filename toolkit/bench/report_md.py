@@ -163,9 +163,9 @@ def training_section(s: dict) -> list[str]:
         f"## Training images/s: cnnkit fit vs a bare PyTorch loop ({s['model']}, "
         f"{size(s['input_size'])}, batch {s['batch']})",
         "",
-        f"{s['epochs']} epoch(s) over {s['train_images']} digits training images; each epoch is "
-        "a training pass plus a validation pass in both loops; the first epoch is warmup "
-        "when there are more.",
+        f"fit: {len(s['fit_epoch_s'])} epoch(s), bare loop: {len(s['bare_epoch_s'])}, over "
+        f"{s['train_images']} digits training images; an epoch is a training pass plus a "
+        "validation pass in both loops; the first epoch is warmup when there are more.",
         "",
         *table(
             ["fit img/s", "bare loop img/s", "fit / bare"],
