@@ -35,10 +35,14 @@ def plot_bench(entries: Sequence, path: str | Path) -> Path:
 
     path = check_plot_path(path)
     figure, (hist, thru, lat) = plt.subplots(1, 3, figsize=(16, 4.5))
-    for entry in list(entries)[:MAX_HISTOGRAMS]:
+    shown = list(entries)[:MAX_HISTOGRAMS]
+    # Rare hiccups (scheduler, page faults) would squash every histogram into one bar.
+    upper = min(max(e.stats.max_ms for e in shown), 3 * max(e.stats.p50_ms for e in shown))
+    for entry in shown:
         times = [t * 1e3 for t in entry.timings_s]
-        hist.hist(times, bins=30, alpha=0.5, label=f"{series_label(entry)} b{entry.batch}")
-    hist.set(title="per-run latency", xlabel="ms", ylabel="runs")
+        label = f"{series_label(entry)} b{entry.batch}"
+        hist.hist(times, bins=40, range=(0, upper), alpha=0.5, label=label)
+    hist.set(title="per-run latency (up to 3x the largest p50)", xlabel="ms", ylabel="runs")
     hist.legend(fontsize="small")
     series = defaultdict(list)
     for entry in entries:

@@ -60,7 +60,7 @@ class BenchEntry:
     stats: object  # LatencyStats
     session_s: float
     first_run_ms: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # the process high-water mark so far (all configurations before it)
     rss_mb: float | None
     gflops: float | None = None
     ratio: float | None = None  # this p50 / the first model's p50 at the same configuration
