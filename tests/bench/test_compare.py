@@ -21,7 +21,7 @@ def test_lenet5_row(cache, tmp_path):
     plot = tmp_path / "zoo.png"
     (row,) = compare_models(["lenet5"], iterations=2, warmup=0, threads=1, cache=cache, plot=plot)
     assert (row.model, row.task, row.input_size) == ("lenet5", "classification", [1, 32, 32])
-    assert row.params == 61_706  # the paper's count (DESIGN.md)
+    assert row.params == row.onnx_params == 61_706  # the paper's count (DESIGN.md)
     assert 300_000 < row.macs < 500_000 and row.flops >= row.macs
     assert row.receptive_field == 32  # C5 sees the whole 32x32 input
     assert row.onnx_bytes > 61_706 * 4

@@ -28,7 +28,8 @@ class CompareRow:
     model: str
     task: str
     input_size: list[int]
-    params: int
+    params: int  # the PyTorch module's (as `cnnkit models` lists them)
+    onnx_params: int  # what is deployed: BatchNorm folded, GoogLeNet's aux heads dropped
     macs: int
     flops: int
     receptive_field: float | None  # largest field of a layer before global pooling, pixels
@@ -82,6 +83,16 @@ def onnx_bytes(path: Path) -> int:
     return path.stat().st_size + (extra.stat().st_size if extra.is_file() else 0)
 
 
+def torch_params(name: str) -> int:
+    """Parameters of the zoo model at its defaults, built on the meta device (no weights)."""
+    import torch
+
+    import models
+
+    with torch.device("meta"):
+        return models.parameter_count(models.build(name))
+
+
 def measure_row(name: str, path: Path, config: BenchConfig) -> CompareRow:
     """Profile and time one exported model at batch 1."""
     import models
@@ -93,7 +104,8 @@ def measure_row(name: str, path: Path, config: BenchConfig) -> CompareRow:
         model=name,
         task=models.info(name).task,
         input_size=list(profile.input_size),
-        params=profile.totals.params,
+        params=torch_params(name),
+        onnx_params=profile.totals.params,
         macs=profile.totals.macs,
         flops=profile.totals.flops,
         receptive_field=largest_field(profile),

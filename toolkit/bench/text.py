@@ -129,7 +129,8 @@ def print_bench(result, console: Console | None = None) -> None:
 def compare_table(rows) -> Table:
     """One row per zoo model at its default input, batch 1."""
     table = Table(title="cnnkit compare (default input, batch 1)")
-    for column in ("model", "task", "input", "params", "MMACs", "RF px", "ONNX MB", "p50 ms"):
+    columns = ("model", "task", "input", "params", "ONNX params", "MMACs", "RF px", "ONNX MB")
+    for column in (*columns, "p50 ms"):
         table.add_column(column, justify="left" if column in ("model", "task") else "right")
     for row in rows:
         table.add_row(
@@ -137,6 +138,7 @@ def compare_table(rows) -> Table:
             row.task,
             "x".join(map(str, row.input_size)),
             f"{row.params:,}",
+            f"{row.onnx_params:,}",
             f"{row.macs / 1e6:,.1f}",
             "-" if row.receptive_field is None else f"{row.receptive_field:g}",
             f"{row.onnx_bytes / 1e6:.1f}",
