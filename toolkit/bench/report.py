@@ -1,6 +1,6 @@
 """`make bench`: every comparison measured in one run, written to REPORT.md and report.json.
 
-    python -m toolkit.bench.report --out bench          # the real numbers, about 5 minutes
+    python -m toolkit.bench.report --out bench          # the real numbers, 5-8 minutes
     python -m toolkit.bench.report --out /tmp/b --quick # tiny models and counts, seconds
 
 Order: train a ResNet-18 briefly on digits (fit vs a bare loop), export and quantize it
@@ -193,7 +193,11 @@ def build_report(out: str | Path, quick: bool = False, plan: ReportPlan | None =
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: `python -m toolkit.bench.report --out bench [--quick]`."""
-    parser = argparse.ArgumentParser(prog="python -m toolkit.bench.report", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m toolkit.bench.report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", default="bench", help="Folder for REPORT.md and report.json.")
     parser.add_argument("--quick", action="store_true", help="Tiny models and counts (tests).")
     args = parser.parse_args(argv)

@@ -66,7 +66,7 @@ def train_with_fit(model: str, size, epochs: int, batch: int, limit, runs_dir: P
         runs_dir=str(runs_dir),
         exist_ok=True,
     )
-    return fit(config, quiet=True)
+    return fit(config, quiet=False)  # its epoch lines are the report's progress
 
 
 def fit_epoch_times(run_dir: Path) -> list[float]:
