@@ -121,3 +121,15 @@ def test_model_args_parse_json_values_and_strings():
     }
     with pytest.raises(CnnkitError, match="key=value"):
         parse_model_args(["oops"])
+
+
+def test_googlenet_aux_heads_weigh_in_only_as_a_tuple():
+    from toolkit.train.loop import compute_loss
+
+    targets = torch.tensor([0, 1])
+    main, aux = torch.randn(2, 3), torch.randn(2, 3)
+    config = TrainConfig(aux_weight=0.3)
+    alone, _ = compute_loss(main, targets, config, "classification")
+    both, logits = compute_loss((main, aux, aux), targets, config, "classification")
+    ce = torch.nn.functional.cross_entropy(aux, targets)
+    assert torch.allclose(both, alone + 0.6 * ce) and logits is main

@@ -124,7 +124,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
                     run_dir,
                 )
                 val_metrics = row["val"]
-                improved = val_metrics[metric] > best["value"]
+                improved = val_metrics[metric] >= best["value"]  # a tie goes to the later epoch
                 if improved:
                     best = {"epoch": epoch, "value": val_metrics[metric]}
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -54,6 +54,11 @@ def resumed_run(config: TrainConfig) -> tuple[TrainConfig, Path, dict]:
     checkpoint = load_checkpoint(run_dir, prefer="last.pt")
     if checkpoint["model"] != saved.model:
         raise CnnkitError(f"{checkpoint['path']}: holds {checkpoint['model']}, not {saved.model}")
+    if config.epochs and config.epochs != saved.epochs:
+        note(
+            f"--epochs {config.epochs}: the run was planned for {saved.epochs}; its "
+            f"{saved.schedule} schedule is recomputed for {config.epochs}"
+        )
     merged = replace(
         saved,
         epochs=config.epochs or saved.epochs,
