@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.layers import activation, check_activation
+from models.layers import activation, check_activation, check_common
 from models.registry import register
 
 
@@ -64,6 +64,7 @@ class LeNet5(nn.Module):
 )
 def lenet5(*, num_classes: int = 10, in_channels: int = 1, activation: str = "tanh") -> LeNet5:
     """Classic LeNet-5 (sigmoid or tanh, average pooling)."""
+    check_common(num_classes, in_channels, activation)
     return LeNet5(num_classes=num_classes, in_channels=in_channels, activation_name=activation)
 
 
@@ -75,6 +76,7 @@ def lenet5(*, num_classes: int = 10, in_channels: int = 1, activation: str = "ta
 )
 def lenet(*, num_classes: int = 10, in_channels: int = 1, activation: str = "relu") -> LeNet5:
     """LeNet-5's layout with ReLU and max pooling."""
+    check_common(num_classes, in_channels, activation)
     return LeNet5(
         num_classes=num_classes,
         in_channels=in_channels,
