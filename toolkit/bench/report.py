@@ -1,6 +1,6 @@
 """`make bench`: every comparison measured in one run, written to REPORT.md and report.json.
 
-    python -m toolkit.bench.report --out bench          # the real numbers, 5-8 minutes
+    python -m toolkit.bench.report --out bench          # the real numbers, 3-5 minutes
     python -m toolkit.bench.report --out /tmp/b --quick # tiny models and counts, seconds
 
 Order: train a ResNet-18 briefly on digits (fit vs a bare loop), export and quantize it
@@ -40,9 +40,9 @@ class ReportPlan:
     eager_input: tuple[int, int, int] = (3, 224, 224)
     eager_batches: tuple[int, ...] = (1, 8)
     threads: int = 2
-    warmup: int = 5
-    iterations: int = 30
-    runner_images: int = 160
+    warmup: int = 10  # the same counts as `cnnkit bench`
+    iterations: int = 50
+    runner_images: int = 256  # 32 batches: the runner's cold first batch is a small share
     runner_batch: int = 8
     process_repeats: int = 3
     peak_size: int = 2048
