@@ -325,7 +325,8 @@ def train_epoch(
         meter.update(logits.detach(), targets, loss)
         seen += images.shape[0] * ctx.world
         rate = seen / max(1e-9, time.perf_counter() - start)
-        bar(step, f"loss {value:.4f}  {rate:.0f} img/s")
+        accuracy = meter.running_accuracy()
+        bar(step, f"loss {value:.4f}  acc {accuracy:.1%}  {rate:.0f} img/s")
     meter.all_reduce(ctx.all_reduce)
     return without_confusion(meter.summary(classes))
 

@@ -37,6 +37,11 @@ class Meter:
             top5 = logits.topk(5, dim=1).indices
             self.sums[2] += (top5 == targets[:, None]).any(1).sum()
 
+    def running_accuracy(self) -> float:
+        """Top-1 (or pixel accuracy) so far on this rank, for the progress bar."""
+        confusion = self.confusion.view(self.k, self.k)
+        return float(confusion.diag().sum()) / max(1, int(confusion.sum()))
+
     def all_reduce(self, reduce) -> None:
         """Sum the counts over ranks with `reduce(tensor)` (in place)."""
         reduce(self.confusion)
