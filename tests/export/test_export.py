@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import onnx
@@ -156,3 +157,11 @@ def test_zoo_options_on_a_checkpoint_are_refused(lenet_run, tmp_path):
 def test_output_in_missing_folder_is_refused(tmp_path):
     with pytest.raises(CnnkitError, match="does not exist"):
         export_onnx("lenet", tmp_path / "missing" / "x.onnx", quiet=True)
+
+
+def test_checkpoint_file_exports_beside_it(lenet_run, tmp_path):
+    checkpoint = tmp_path / "epoch3.pt"
+    shutil.copy(lenet_run / "best.pt", checkpoint)
+    report = export_onnx(checkpoint, parity=False, quiet=True)
+    assert report.path == tmp_path / "model.onnx"
+    assert read_metadata(onnx.load(str(report.path)))["std"] == load_checkpoint(lenet_run)["std"]
