@@ -85,7 +85,7 @@ def test_other_calibration_methods(fp32, gray_images, tmp_path, method):
         quiet=True,
     )
     assert report.calibration == method and report.calib_samples == 12
-    assert report.metric is None and report.eval_samples == 12
+    assert report.eval_source == "digits val split"  # the run's data is known
 
 
 def test_dynamic_int8_quantizes_weights(fp32, gray_images, tmp_path):
@@ -114,10 +114,13 @@ def test_fp16_keeps_float32_inputs_and_outputs(fp32, gray_images):
     assert read_metadata(proto)["precision"] == "fp16"
 
 
-def test_foreign_model_needs_calibration_images(tmp_path):
+def test_without_run_data_calibration_images_are_needed_and_compared_on(tmp_path, gray_images):
     exported = export_onnx("lenet", tmp_path / "m.onnx", parity=False, quiet=True)
     with pytest.raises(CnnkitError, match="--calib-dir"):
         quantize_onnx(exported.path, quiet=True)
+    report = quantize_onnx(exported.path, calib_dir=gray_images, min_agreement=0.0, quiet=True)
+    assert report.metric is None and report.eval_samples == 12
+    assert report.eval_source.endswith("(12 images)")
 
 
 def test_segmentation_int8_reports_miou_and_pixel_agreement(fcn_onnx, tmp_path):

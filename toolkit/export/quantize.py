@@ -166,11 +166,12 @@ def _samples(source, proto, meta, data, split, calib_dir, samples):
         "std": list(spec.std),
         **meta,
     }
-    data, seed = (None, 0) if calib_dir else run_data(source, data)
+    data, seed = run_data(source, data)
+    known = bool(data and meta)  # the run's data, preprocessed by the file's own metadata
     if calib_dir:
         calib = folder_samples(calib_dir, spec, samples)
-        return calib, calib, full
-    if data and meta:
+        return calib, split_samples(data, split, full, seed) if known else calib, full
+    if known:
         calib = split_samples(data, "train", full, seed, samples)
         return calib, split_samples(data, split, full, seed), full
     raise CnnkitError(
