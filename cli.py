@@ -143,7 +143,7 @@ def models_cmd(task, as_json):
 @click.option(
     "--input-size",
     type=SizeParam(),
-    help="C,H,W (default: the data's channels at the model's size).",
+    help="Model input (default: the data's channels at the model's H,W).",
 )
 @click.option(
     "--augment/--no-augment",
@@ -192,7 +192,8 @@ def train_cmd(model, model_args, device, workers, as_json, quiet, **options):
     \b
     Examples:
       cnnkit train lenet5 --data digits --epochs 30
-      cnnkit train fcn8s --data digit-scenes --model-arg backbone=resnet18 --epochs 8
+      cnnkit train fcn8s --data digit-scenes --model-arg backbone=resnet18 \\
+          --epochs 6 --batch-size 32
       cnnkit train resnet18 --data folder:photos/ --input-size 3,64,64 --hflip
       cnnkit train --resume runs/lenet5-digits --epochs 40
       torchrun --nproc-per-node 2 cli.py train lenet --data digits
