@@ -10,7 +10,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "onecycle", "none")
 DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 2e-3}
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 0.0, "adamw": 0.01}
-DEFAULT_EPOCHS = {"classification": 30, "segmentation": 20}
+DEFAULT_EPOCHS = {"classification": 30, "segmentation": 10}
 
 
 @dataclass
@@ -20,7 +20,7 @@ class TrainConfig:
     model: str = "lenet5"
     data: str = "digits"
     model_args: dict = field(default_factory=dict)
-    epochs: int | None = None  # 30 for classification, 20 for segmentation
+    epochs: int | None = None  # 30 for classification, 10 for segmentation
     batch_size: int = 64
     optimizer: str = "adamw"
     lr: float | None = None  # sgd 0.05, adam 1e-3, adamw 2e-3
