@@ -121,7 +121,7 @@ def models_cmd(task, as_json):
 @click.option(
     "--data", help="digits | digit-scenes[:SIZE] | folder:PATH | voc:PATH (default digits)."
 )
-@click.option("--epochs", type=int, help="Epochs (default 30 classification, 20 segmentation).")
+@click.option("--epochs", type=int, help="Epochs (default 30 classification, 10 segmentation).")
 @click.option("--batch-size", type=int, help="Samples per batch per process (default 64).")
 @click.option(
     "--lr", type=float, help="Peak learning rate (default sgd 0.05, adam 1e-3, adamw 2e-3)."
