@@ -231,7 +231,8 @@ def _pre_process(source: Path, target: Path) -> Path:
         with captured_chatter():
             quant_pre_process(source, target)
     except Exception as exc:  # the symbolic shape pass raises assorted types
-        note(f"quant_pre_process: symbolic shape inference failed ({type(exc).__name__}); skipped")
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        note(f"quant_pre_process: symbolic shape inference failed ({reason}); skipped")
         with captured_chatter():
             quant_pre_process(source, target, skip_symbolic_shape=True)
     return target
