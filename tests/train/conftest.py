@@ -1,4 +1,4 @@
-"""One small real training run shared by the train tests (lenet5 on digits, 3 epochs)."""
+"""One small real training run shared by the train tests (lenet5 on digits, 2 epochs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.conftest import run_cli
 
 @pytest.fixture(scope="session")
 def digits_run(tmp_path_factory):
-    """A finished CLI run folder: lenet5, digits, 3 epochs (learns well past chance)."""
+    """A finished CLI run folder: lenet5, digits, 2 epochs (learns well past chance)."""
     runs = tmp_path_factory.mktemp("runs")
     result = run_cli(
         "train",
@@ -17,7 +17,7 @@ def digits_run(tmp_path_factory):
         "--data",
         "digits",
         "--epochs",
-        "3",
+        "2",
         "--runs-dir",
         runs,
         "--name",
