@@ -95,7 +95,7 @@ class Recorder:
     def capture(self, *renderables) -> str:
         """Render to plain text (and show it unless quiet)."""
         sink = io.StringIO() if self.quiet else None  # quiet still records for the report
-        console = Console(record=True, width=120, stderr=True, file=sink)
+        console = Console(record=True, width=160, stderr=True, file=sink)
         for item in renderables:
             console.print(item)
         return console.export_text()
@@ -113,9 +113,9 @@ def train_stage(job: Job, config: DemoConfig, rec: Recorder) -> tuple[Path, Stag
             model=job.model,
             data=job.data,
             model_args=dict(job.model_args),
-            epochs=2 if config.quick else job.epochs,
+            epochs=1 if config.quick else job.epochs,
             batch_size=job.batch_size,
-            limit=200 if config.quick else None,
+            limit=64 if config.quick else None,
             seed=config.seed,
             name=job.name,
             runs_dir=str(config.out),
