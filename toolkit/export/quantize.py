@@ -221,20 +221,16 @@ def _calibrate_method(name: str):
 
 
 def _pre_process(source: Path, target: Path) -> Path:
-    """quant_pre_process (shape inference + ORT graph optimisation) before quantizing.
+    """quant_pre_process (ONNX shape inference + ORT graph optimisation) before quantizing.
 
-    Symbolic shape inference cannot handle every graph; then it is skipped, and said so.
+    onnxruntime's symbolic shape inference is skipped: it exists for transformer graphs
+    (ONNX's own inference covers our CNNs), and when it gives up it dumps
+    sym_shape_infer_temp.onnx and a <uuid>.data copy of the weights into the working folder.
     """
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    try:
-        with captured_chatter():
-            quant_pre_process(source, target)
-    except Exception as exc:  # the symbolic shape pass raises assorted types
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        note(f"quant_pre_process: symbolic shape inference failed ({reason}); skipped")
-        with captured_chatter():
-            quant_pre_process(source, target, skip_symbolic_shape=True)
+    with captured_chatter():
+        quant_pre_process(source, target, skip_symbolic_shape=True)
     return target
 
 
