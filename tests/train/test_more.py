@@ -34,9 +34,16 @@ class NaNAfter(nn.Module):
         return out
 
 
-models.register(
-    "nan-after-test", task="classification", input_size=(1, 32, 32), description="test only"
-)(NaNAfter)
+@pytest.fixture
+def nan_model():
+    """Register the diverging model for one test only, so the zoo stays as shipped."""
+    from models.registry import _REGISTRY
+
+    models.register(
+        "nan-after-test", task="classification", input_size=(1, 32, 32), description="test only"
+    )(NaNAfter)
+    yield "nan-after-test"
+    _REGISTRY.pop("nan-after-test")
 
 
 def test_torchrun_two_processes_train_one_run_folder(tmp_path):
@@ -81,9 +88,9 @@ def test_torchrun_two_processes_train_one_run_folder(tmp_path):
     assert load_checkpoint(run_dir, prefer="last.pt")["epoch"] == 1
 
 
-def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, nan_model):
     config = TrainConfig(
-        model="nan-after-test",
+        model=nan_model,
         data="digits",
         epochs=3,
         limit=128,
