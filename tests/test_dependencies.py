@@ -8,7 +8,14 @@ import textwrap
 
 from tests.conftest import ROOT
 
-TORCH_FREE = ["toolkit", "toolkit.errors", "toolkit.progress", "toolkit.onnxfile"]
+TORCH_FREE = [
+    "cli",
+    "toolkit.commands",
+    "toolkit",
+    "toolkit.errors",
+    "toolkit.progress",
+    "toolkit.onnxfile",
+]
 TORCH_FREE += [
     "toolkit.runtime",
     "toolkit.runtime.session",

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from toolkit.commands.common import parse_model_args
 from toolkit.errors import CnnkitError
 from toolkit.train.checkpoint import (
     load_checkpoint,
@@ -14,7 +15,7 @@ from toolkit.train.checkpoint import (
     rng_state,
     save_checkpoint,
 )
-from toolkit.train.config import TrainConfig, parse_model_args
+from toolkit.train.config import TrainConfig
 from toolkit.train.diagnostics import GradStats, warnings_for, watch_dead_units
 from toolkit.train.metrics import Meter
 from toolkit.train.optim import LRFactor

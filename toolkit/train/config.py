@@ -103,19 +103,3 @@ def resolve(config: TrainConfig, task: str, input_size: tuple[int, int, int]) ->
         step_size=config.step_size or max(1, epochs // 3),
         input_size=tuple(input_size),
     )
-
-
-def parse_model_args(pairs: tuple[str, ...] | list[str]) -> dict:
-    """--model-arg key=value pairs -> a dict; values are JSON when they parse (3, true)."""
-    import json
-
-    args = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
-            raise CnnkitError(f"--model-arg {pair!r}: expected key=value, e.g. backbone=resnet18")
-        try:
-            args[key.strip()] = json.loads(text)
-        except json.JSONDecodeError:
-            args[key.strip()] = text
-    return args

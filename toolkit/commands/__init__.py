@@ -1,0 +1,26 @@
+"""The verbs of the `cnnkit` command line, one module per stage; cli.py assembles them.
+
+Each command converts flags to arguments, calls one library function and prints. Heavy
+imports (torch, onnxruntime) happen inside the commands, so `--help` starts fast.
+"""
+
+from toolkit.commands.bench import bench_cmd, compare_cmd
+from toolkit.commands.demo import demo_cmd
+from toolkit.commands.export import export_cmd, quantize_cmd
+from toolkit.commands.infer import infer_cmd
+from toolkit.commands.profile import profile_cmd
+from toolkit.commands.train import train_cmd
+from toolkit.commands.zoo import models_cmd
+
+# In the order of the pipeline, which is the order `cnnkit --help` lists them.
+COMMANDS = [
+    models_cmd,
+    train_cmd,
+    export_cmd,
+    quantize_cmd,
+    profile_cmd,
+    infer_cmd,
+    bench_cmd,
+    compare_cmd,
+    demo_cmd,
+]

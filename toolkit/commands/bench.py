@@ -1,0 +1,135 @@
+"""`cnnkit bench` and `cnnkit compare`: flags -> toolkit.bench."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.commands.common import SizeParam, int_list, json_option, print_json, quiet_option
+
+
+@click.command("bench")
+@click.argument("models", nargs=-1, type=click.Path())
+@click.option("--batch", "batch", help="Batch sizes, e.g. 1,8,32 (default: the model's, or 1).")
+@click.option("--threads", help="Intra-op thread counts, e.g. 1,2 (default: all cores).")
+@click.option("--device", default="cpu", show_default=True, help="Devices, e.g. cpu,cuda.")
+@click.option("--warmup", type=int, default=10, show_default=True, help="Untimed runs.")
+@click.option("--iterations", type=int, help="Timed runs per configuration (default 50).")
+@click.option("--duration", type=float, help="Time runs for this many seconds instead.")
+@click.option("--input-size", type=SizeParam(), help="C,H,W for dynamic dims (foreign files).")
+@click.option("--data", type=click.Path(), help="Folder of images: real inputs, preprocessed.")
+@click.option("--end-to-end", is_flag=True, help="Clock decoding + preprocessing too (--data).")
+@click.option("--against-torch", type=click.Path(), help="Checkpoint or run: torch eager too.")
+@click.option("--ops", type=int, default=0, help="Profile ops; list the N heaviest nodes.")
+@click.option("--peak", is_flag=True, help="Measure the machine's float32 matmul GFLOP/s.")
+@click.option("--no-gflops", is_flag=True, help="Skip the FLOP count (achieved GFLOP/s).")
+@click.option("--plot", type=click.Path(), help="Write latency/throughput plots (PNG).")
+@click.option("--allow-fallback", is_flag=True, help="Run on CPU when --device is missing.")
+@click.option("--no-save", is_flag=True, help="Do not write bench.json into run folders.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of random inputs.")
+@json_option
+@quiet_option
+def bench_cmd(
+    models,
+    batch,
+    threads,
+    device,
+    warmup,
+    iterations,
+    duration,
+    input_size,
+    data,
+    end_to_end,
+    against_torch,
+    ops,
+    peak,
+    no_gflops,
+    plot,
+    allow_fallback,
+    no_save,
+    seed,
+    as_json,
+    quiet,
+):
+    """Latency and throughput of ONNX models, side by side.
+
+    The clock covers session.run only (inputs are prepared before it) unless
+    --end-to-end. A first cold run, --warmup runs, then timed runs. Several
+    models get their ratio to the first (fp32 vs int8). A model inside a
+    run folder gets bench.json written beside it.
+
+    \b
+    Examples:
+      cnnkit bench runs/lenet5/model.onnx runs/lenet5/model.int8.onnx
+      cnnkit bench model.onnx --batch 1,8,32 --threads 1,2 --plot bench.png
+      cnnkit bench foreign.onnx --input-size 3,224,224 --ops 10
+      cnnkit bench runs/lenet5/model.onnx --against-torch runs/lenet5 --json
+      cnnkit bench --peak
+    """
+    from toolkit.bench import BenchConfig, run_bench
+    from toolkit.bench.text import print_bench
+
+    config = BenchConfig(
+        batches=int_list(batch, "--batch"),
+        threads=int_list(threads, "--threads") or BenchConfig().threads,
+        devices=tuple(d.strip() for d in device.split(",") if d.strip()),
+        warmup=warmup,
+        iterations=iterations,
+        duration=duration,
+        input_size=input_size,
+        data=data,
+        end_to_end=end_to_end,
+        seed=seed,
+        allow_fallback=allow_fallback,
+        ops=ops,
+        gflops=not no_gflops,
+        quiet=quiet or as_json,
+    )
+    result = run_bench(
+        models, config, against_torch=against_torch, peak=peak, plot=plot, save=not no_save
+    )
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print_bench(result)
+
+
+@click.command("compare")
+@click.option("--models", "names", help="Comma-separated zoo names, or 'all' (default: a set).")
+@click.option("--iterations", type=int, default=10, show_default=True, help="Timed runs.")
+@click.option("--warmup", type=int, default=2, show_default=True, help="Untimed runs.")
+@click.option("--threads", type=int, help="Intra-op threads (default: all cores).")
+@click.option("--cache", type=click.Path(), help="Keep exported .onnx files here; reuse them.")
+@click.option("--plot", type=click.Path(), help="Write latency-vs-MACs and params plots.")
+@json_option
+@quiet_option
+def compare_cmd(names, iterations, warmup, threads, cache, plot, as_json, quiet):
+    """The zoo side by side: params, MACs, receptive field, ONNX size, ORT p50 at batch 1.
+
+    Each model is exported with random weights at its default input and
+    timed with onnxruntime. The default set is one model per family
+    (lenet5, alexnet, vgg11, googlenet, resnet18, resnet50, fcn8s), a few
+    minutes on 2 cores; VGG-16/19 exports take a minute each.
+
+    \b
+    Examples:
+      cnnkit compare
+      cnnkit compare --models lenet5,alexnet,resnet18 --json
+      cnnkit compare --models all --cache zoo-onnx/ --plot zoo.png
+    """
+    from toolkit.bench.compare import compare_models
+    from toolkit.bench.text import print_compare
+
+    chosen = [n.strip() for n in names.split(",") if n.strip()] if names else None
+    rows = compare_models(
+        chosen,
+        iterations=iterations,
+        warmup=warmup,
+        threads=threads,
+        cache=cache,
+        plot=plot,
+        quiet=quiet or as_json,
+    )
+    if as_json:
+        print_json([row.to_dict() for row in rows])
+    else:
+        print_compare(rows)

@@ -1,0 +1,187 @@
+"""`cnnkit export` and `cnnkit quantize`: flags -> toolkit.export."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.commands.common import (
+    SizeParam,
+    json_option,
+    parse_floats,
+    parse_model_args,
+    print_json,
+    quiet_option,
+)
+
+
+@click.command("export")
+@click.argument("source")
+@click.option("--out", "-o", type=click.Path(), help="Output .onnx (default: beside the run).")
+@click.option("--num-classes", type=click.IntRange(min=1), help="Zoo names: output classes.")
+@click.option("--in-channels", type=click.IntRange(min=1), help="Zoo names: input channels.")
+@click.option("--input-size", type=SizeParam(), help="Zoo names: example input C,H,W.")
+@click.option("--model-arg", multiple=True, help="Zoo names: builder option KEY=VALUE.")
+@click.option("--mean", help="Zoo names: per-channel mean for the metadata (default 0.5).")
+@click.option("--std", help="Zoo names: per-channel std for the metadata (default 0.5).")
+@click.option("--classes", help="Zoo names: comma-separated class names (default 0..K-1).")
+@click.option("--opset", type=click.IntRange(min=7), help="ONNX opset (dynamo writes >= 18).")
+@click.option("--simplify", is_flag=True, help="Simplify with onnxslim (parity re-checked).")
+@click.option("--no-parity", is_flag=True, help="Skip the torch vs onnxruntime parity check.")
+@click.option("--atol", type=float, default=1e-4, show_default=True, help="Parity abs tolerance.")
+@click.option("--rtol", type=float, default=1e-3, show_default=True, help="Parity rel tolerance.")
+@click.option("--external-data", is_flag=True, help="Weights in OUT.data beside the file.")
+@json_option
+@quiet_option
+def export_cmd(
+    source,
+    out,
+    num_classes,
+    in_channels,
+    input_size,
+    model_arg,
+    mean,
+    std,
+    classes,
+    opset,
+    simplify,
+    no_parity,
+    atol,
+    rtol,
+    external_data,
+    as_json,
+    quiet,
+):
+    """Export a run folder, a .pt checkpoint or a zoo name to ONNX, verified.
+
+    The file has cnnkit metadata (classes, input size, mean/std), a dynamic batch axis
+    (and H, W for segmentation), and matches torch on random inputs within --atol/--rtol;
+    otherwise nothing is written. Zoo names get seeded random weights and are written to
+    NAME.onnx in the current folder.
+
+    \b
+    Examples:
+      cnnkit export runs/lenet5                      # -> runs/lenet5/model.onnx
+      cnnkit export runs/lenet5/last.pt -o lenet5.onnx --simplify
+      cnnkit export resnet18 --num-classes 10 --input-size 3,64,64
+      cnnkit export fcn8s --model-arg backbone=resnet18 --model-arg upsample=bilinear
+    """
+    from toolkit.export import export_onnx
+
+    report = export_onnx(
+        source,
+        out,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        input_size=input_size,
+        model_args=parse_model_args(model_arg),
+        mean=parse_floats(mean, "--mean"),
+        std=parse_floats(std, "--std"),
+        classes=[c.strip() for c in classes.split(",")] if classes else None,
+        opset=opset,
+        simplify=simplify,
+        parity=not no_parity,
+        atol=atol,
+        rtol=rtol,
+        external_data=external_data,
+        quiet=quiet,
+    )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    from rich.console import Console
+
+    from toolkit.export.render import export_summary, parity_table
+
+    if report.parity:
+        Console().print(parity_table(report))
+    click.echo(export_summary(report))
+
+
+@click.command("quantize")
+@click.argument("model", type=click.Path())
+@click.option("--out", "-o", type=click.Path(), help="Output (default MODEL.int8/.fp16.onnx).")
+@click.option(
+    "--mode",
+    type=click.Choice(["static", "dynamic", "fp16"]),
+    default="static",
+    show_default=True,
+    help="static: QDQ uint8 activations, int8 per-channel weights; dynamic: for FC-heavy "
+    "nets; fp16: for CUDA.",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(["minmax", "entropy", "percentile"]),
+    default="minmax",
+    show_default=True,
+    help="Static mode: how activation ranges are calibrated.",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Calibration samples.",
+)
+@click.option("--calib-dir", type=click.Path(), help="Images to calibrate and compare on.")
+@click.option("--data", help="Data source (default: the run's config.json), e.g. digits.")
+@click.option("--split", default="val", show_default=True, help="Split to compare on.")
+@click.option(
+    "--min-agreement",
+    type=click.FloatRange(0, 1),
+    default=0.98,
+    show_default=True,
+    help="Refuse below this top-1 agreement with fp32.",
+)
+@click.option("--force", is_flag=True, help="Write even below --min-agreement.")
+@json_option
+@quiet_option
+def quantize_cmd(
+    model,
+    out,
+    mode,
+    calibration,
+    samples,
+    calib_dir,
+    data,
+    split,
+    min_agreement,
+    force,
+    as_json,
+    quiet,
+):
+    """Quantize an exported model to INT8 (static or dynamic) or FP16, verified.
+
+    Calibrates on the run's training data (or --calib-dir images), then compares fp32 and
+    quantized on the validation split: accuracy or mIoU, agreement, size, batch-1 latency.
+    Nothing is written when agreement is below --min-agreement, unless --force.
+
+    \b
+    Examples:
+      cnnkit quantize runs/lenet5/model.onnx          # -> runs/lenet5/model.int8.onnx
+      cnnkit quantize runs/resnet18/model.onnx --calibration entropy --samples 512
+      cnnkit quantize foreign.onnx --calib-dir images/ --mode fp16
+    """
+    from toolkit.export import quantize_onnx
+
+    report = quantize_onnx(
+        model,
+        out,
+        mode=mode,
+        calibration=calibration,
+        samples=samples,
+        calib_dir=calib_dir,
+        data=data,
+        split=split,
+        min_agreement=min_agreement,
+        force=force,
+        quiet=quiet,
+    )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    from rich.console import Console
+
+    from toolkit.export.render import quantize_table
+
+    Console().print(quantize_table(report))
+    click.echo(f"wrote {report.path}")

@@ -1,0 +1,44 @@
+"""`cnnkit profile`: flags -> toolkit.profile.profile_target."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.commands.common import SizeParam, json_option, print_json, quiet_option
+
+
+@click.command("profile")
+@click.argument("target")
+@click.option("--input-size", type=SizeParam(), help="C,H,W for dynamic dims or a zoo name.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch.")
+@click.option("--top", type=click.IntRange(min=1), help="Show only the N heaviest layers (MACs).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write all layers here.")
+@click.option("--no-save", is_flag=True, help="Don't write profile.json into a run folder.")
+@json_option
+@quiet_option
+def profile_cmd(target, input_size, batch, top, csv_path, no_save, as_json, quiet):
+    """Parameters, MACs/FLOPs, shapes, receptive field and memory of every layer.
+
+    TARGET is an .onnx file (any, torch-free), a run folder (its model.onnx, or its
+    checkpoint exported on the fly; profile.json is written beside it), a .pt checkpoint
+    or a zoo name. MACs are multiply-accumulates: torchvision's "1.81 GFLOPS" for
+    ResNet-18 is MACs.
+
+    \b
+    Examples:
+      cnnkit profile runs/resnet18/model.onnx --top 10
+      cnnkit profile foreign.onnx --input-size 3,224,224 --batch 8 --json
+      cnnkit profile alexnet --input-size 3,64,64     # every feature map, or why it collapses
+      cnnkit profile runs/lenet5 --csv lenet5.csv
+    """
+    from toolkit.profile import profile_target, render
+
+    profile = profile_target(
+        target, input_size=input_size, batch=batch, csv=csv_path, save=not no_save, quiet=quiet
+    )
+    if as_json:
+        print_json(profile.to_dict(top=top))
+        return
+    from rich.console import Console
+
+    Console(width=max(Console().width, 120)).print(render(profile, top=top))
