@@ -36,7 +36,7 @@ SEGMENTER = Job(
     "fcn8s",
     "fcn8s",
     "digit-scenes",
-    epochs=12,
+    epochs=6,
     model_args={"backbone": "resnet18", "upsample": "bilinear"},
     batch_size=32,
 )
