@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from toolkit.export.evaluate import confusion_matrix, mean_iou
+
 BROKEN = {
     "zero-bytes.png": b"",
     "truncated.png": None,  # filled with the first bytes of a real PNG
@@ -20,7 +22,9 @@ def _to_pil(image: np.ndarray) -> Image.Image:
     return Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
 
 
-def write_split_pngs(images: np.ndarray, targets: np.ndarray, classes: list[str], folder: Path):
+def write_split_pngs(
+    images: np.ndarray, targets: np.ndarray, classes: list[str], folder: Path
+) -> list[Path]:
     """Write each test image as PNG and its truth to truth.json; returns the image paths."""
     folder.mkdir(parents=True, exist_ok=True)
     truth, paths = {}, []
@@ -76,18 +80,14 @@ def score_segmentation(rows: list[dict], truth: dict[str, str], out_dir: Path, k
         name = Path(row["path"]).name
         if row["status"] != "ok" or name not in truth:
             continue
-        pred = np.asarray(Image.open(out_dir / row["mask"]), dtype=np.int64)
-        target = np.asarray(Image.open(truth[name]), dtype=np.int64)
-        keep = target != 255
-        confusion += np.bincount(k * target[keep] + pred[keep], minlength=k * k).reshape(k, k)
-    inter = np.diag(confusion)
-    union = confusion.sum(0) + confusion.sum(1) - inter
-    present = union > 0
+        pred = np.asarray(Image.open(out_dir / row["mask"]))
+        target = np.asarray(Image.open(truth[name]))
+        confusion += confusion_matrix(pred, target, k)
     failed = [r for r in rows if r["status"] == "error"]
     return {
         "images": sum(Path(r["path"]).name in truth for r in rows),
-        "miou": float((inter[present] / union[present]).mean()),
-        "pixel_accuracy": float(inter.sum() / max(confusion.sum(), 1)),
+        "miou": mean_iou(confusion),
+        "pixel_accuracy": float(np.diag(confusion).sum() / max(confusion.sum(), 1)),
         "failed": len(failed),
         "failures": [{"path": Path(r["path"]).name, "error": r["error"]} for r in failed],
     }

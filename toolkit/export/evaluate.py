@@ -7,21 +7,22 @@ import time
 from pathlib import Path
 
 import numpy as np
+from onnxruntime import InferenceSession
 
 from toolkit.export.calibration import Samples
+from toolkit.runtime.masks import IGNORE
+from toolkit.runtime.session import open_session
 
 EVAL_BATCH = 32
 LATENCY_RUNS = 30
 
 
-def open_session(path: Path):
-    """A plain CPU onnxruntime session (what `cnnkit infer` uses by default on this machine)."""
-    import onnxruntime as ort
-
-    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+def cpu_session(path: Path) -> InferenceSession:
+    """A CPU onnxruntime session, opened the way `cnnkit infer --device cpu` opens it."""
+    return open_session(path, device="cpu", quiet=True).session
 
 
-def predict(session, x: np.ndarray) -> np.ndarray:
+def predict(session: InferenceSession, x: np.ndarray) -> np.ndarray:
     """Argmax over classes (axis 1) for every sample, run in batches."""
     name = session.get_inputs()[0].name
     out = [
@@ -30,7 +31,7 @@ def predict(session, x: np.ndarray) -> np.ndarray:
     return np.concatenate(out).argmax(1)
 
 
-def latency_ms(session, sample: np.ndarray, runs: int = LATENCY_RUNS) -> float:
+def latency_ms(session: InferenceSession, sample: np.ndarray, runs: int = LATENCY_RUNS) -> float:
     """Median wall time of one batch-1 run, after three warm-up runs."""
     feed = {session.get_inputs()[0].name: sample[None]}
     for _ in range(3):
@@ -43,25 +44,30 @@ def latency_ms(session, sample: np.ndarray, runs: int = LATENCY_RUNS) -> float:
     return statistics.median(times)
 
 
-def mean_iou(pred: np.ndarray, target: np.ndarray, num_classes: int) -> float:
-    """Mean IoU over classes present in prediction or target; label 255 is ignored."""
-    keep = target != 255
+def confusion_matrix(pred: np.ndarray, target: np.ndarray, num_classes: int) -> np.ndarray:
+    """[K, K] counts of (target, predicted) class pairs; target pixels of 255 are ignored."""
+    keep = target != IGNORE
     p, t = pred[keep].astype(np.int64), target[keep].astype(np.int64)
-    confusion = np.bincount(t * num_classes + p, minlength=num_classes**2).reshape(
-        num_classes, num_classes
-    )
-    tp = np.diag(confusion)
-    union = confusion.sum(0) + confusion.sum(1) - tp
+    counts = np.bincount(t * num_classes + p, minlength=num_classes**2)
+    return counts.reshape(num_classes, num_classes)
+
+
+def mean_iou(confusion: np.ndarray) -> float:
+    """Mean IoU over the classes present in prediction or target (0.0 when none is)."""
+    hits = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - hits
     present = union > 0
-    return float((tp[present] / union[present]).mean()) if present.any() else 0.0
+    return float((hits[present] / union[present]).mean()) if present.any() else 0.0
 
 
-def score(pred: np.ndarray, targets: np.ndarray | None, task: str, num_classes: int):
+def score(
+    pred: np.ndarray, targets: np.ndarray | None, task: str, num_classes: int
+) -> float | None:
     """Top-1 accuracy or mean IoU against the targets; None without targets."""
     if targets is None:
         return None
     if task == "segmentation":
-        return mean_iou(pred, targets, num_classes)
+        return mean_iou(confusion_matrix(pred, targets, num_classes))
     return float((pred == targets).mean())
 
 
@@ -69,7 +75,7 @@ def side_by_side(
     fp32: Path, quantized: Path, samples: Samples, task: str, num_classes: int
 ) -> dict:
     """Numbers for both models on the same samples (metric only when targets are known)."""
-    sessions = {"fp32": open_session(fp32), "quant": open_session(quantized)}
+    sessions = {"fp32": cpu_session(fp32), "quant": cpu_session(quantized)}
     preds = {key: predict(s, samples.x) for key, s in sessions.items()}
     result = {"agreement": float((preds["fp32"] == preds["quant"]).mean())}
     for key, session in sessions.items():
