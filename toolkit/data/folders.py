@@ -6,11 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from toolkit.data.images import SPLITS, mask_to_hw, split_indices, to_hwc
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.runtime.preprocess import ImageError, open_image
 
 VOC_CLASSES = [
     "background",
@@ -35,7 +35,7 @@ VOC_CLASSES = [
     "train",
     "tvmonitor",
 ]
-UNREADABLE = (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError)
+UNREADABLE = (ImageError, ValueError)  # undecodable files; masks of the wrong mode
 
 
 def visible_files(folder: Path) -> list[Path]:
@@ -58,13 +58,6 @@ def report_skipped(label: str, skipped: list[str]) -> None:
     if skipped:
         shown = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
         note(f"{label}: skipped {len(skipped)} unreadable file(s): {shown}")
-
-
-def open_image(path: Path) -> Image.Image:
-    """Open and fully decode an image (so a truncated file fails here, not later)."""
-    with Image.open(path) as image:
-        image.load()
-        return image.copy()
 
 
 def existing_root(path: str, scheme: str) -> Path:
@@ -116,7 +109,9 @@ def labelled_files(root: Path, classes: list[str]) -> tuple[list[Path], np.ndarr
     return files, np.asarray(targets, np.int64)
 
 
-def read_images(files: list[Path], size) -> tuple[np.ndarray, list[int], list[str]]:
+def read_images(
+    files: list[Path], size: tuple[int, int, int]
+) -> tuple[np.ndarray, list[int], list[str]]:
     """Decode and resize `files`; unreadable ones are left out and named."""
     images, kept, skipped = [], [], []
     for i, path in enumerate(files):

@@ -1,29 +1,23 @@
-"""Pixels per the preprocessing contract: Pillow resize (BILINEAR images, NEAREST masks)."""
+"""Pixels per the preprocessing contract: images through the runtime's own conversion and
+resize (so training sees what inference sees), label maps resized NEAREST."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
 
+from toolkit.runtime.masks import IGNORE  # the label-map value that losses and metrics skip
+from toolkit.runtime.preprocess import resize, to_model_mode
+
+__all__ = ["IGNORE", "SPLITS", "mask_to_hw", "split_indices", "to_hwc"]
 SPLITS = ("train", "val", "test")
-IGNORE = 255  # label-map value that losses and metrics skip
-
-
-def pil_mode(channels: int) -> str:
-    """The Pillow mode for a channel count: "L" for 1, "RGB" for 3."""
-    if channels not in (1, 3):
-        raise ValueError(f"images have 1 or 3 channels, not {channels}")
-    return "L" if channels == 1 else "RGB"
 
 
 def to_hwc(image: Image.Image, size: tuple[int, int, int]) -> np.ndarray:
-    """Convert to the mode of `size` (C,H,W), resize BILINEAR, return uint8 HWC."""
+    """Convert to the mode of `size` (C,H,W) and resize as the runtime does; uint8 HWC."""
     c, h, w = size
-    image = image.convert(pil_mode(c))
-    if image.size != (w, h):
-        image = image.resize((w, h), Image.BILINEAR)
-    array = np.asarray(image, dtype=np.uint8)
-    return array.reshape(h, w, c)
+    resized, _ = resize(to_model_mode(image, c), (h, w), "stretch")
+    return np.asarray(resized, dtype=np.uint8).reshape(h, w, c)
 
 
 def mask_to_hw(mask: Image.Image, size: tuple[int, int, int]) -> np.ndarray:
@@ -36,7 +30,9 @@ def mask_to_hw(mask: Image.Image, size: tuple[int, int, int]) -> np.ndarray:
     return np.asarray(mask, dtype=np.uint8)
 
 
-def split_indices(count: int, split: str, seed: int, fractions=(0.7, 0.15, 0.15)) -> np.ndarray:
+def split_indices(
+    count: int, split: str, seed: int, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+) -> np.ndarray:
     """Indices of one split of a seeded permutation of range(count) (70/15/15 by default)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
