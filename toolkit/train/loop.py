@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from rich.progress import Progress
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 import models
 from toolkit.data import (
+    ArrayDataset,
     Augment,
     BatchKeySampler,
     build_dataset,
@@ -34,11 +37,26 @@ from toolkit.train.curves import plot_curves
 from toolkit.train.diagnostics import GradStats, warnings_for, watch_dead_units
 from toolkit.train.metrics import MAIN_METRIC, Meter
 from toolkit.train.optim import build_optimizer, build_scheduler
-from toolkit.train.report import epoch_line, final_line
+from toolkit.train.report import epoch_line, final_line, start_line
 
 
 class TrainingDiverged(CnnkitError):
     """The loss became NaN or infinite; training stopped, the last good checkpoint is kept."""
+
+
+@dataclass
+class Training:
+    """What every epoch works on: the model (and its DDP wrapper), optimiser, schedule, run."""
+
+    config: TrainConfig
+    ctx: distributed.Context
+    model: nn.Module
+    wrapped: nn.Module  # the model itself, or its DistributedDataParallel wrapper
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    task: str
+    classes: list[str]
+    run_dir: Path
 
 
 def fit(config: TrainConfig, *, quiet: bool = False) -> Path:
@@ -101,7 +119,9 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
         if ctx.is_main:
             rundir.keep_metrics_until(run_dir, start_epoch)
             note(f"resuming {run_dir} after epoch {start_epoch} of {config.epochs}")
-    wrapped = wrap_ddp(model, ctx)
+    training = Training(
+        config, ctx, model, wrap_ddp(model, ctx), optimizer, scheduler, task, classes, run_dir
+    )
     show = ctx.is_main and not quiet
     if show:
         note(start_line(config, splits, ctx, run_dir))
@@ -109,20 +129,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     try:
         with progress_bar(quiet or not ctx.is_main) as bar:
             for epoch in range(start_epoch + 1, config.epochs + 1):
-                row = run_epoch(
-                    epoch,
-                    wrapped,
-                    model,
-                    (train_loader, val_loader),
-                    optimizer,
-                    scheduler,
-                    config,
-                    ctx,
-                    task,
-                    classes,
-                    bar,
-                    run_dir,
-                )
+                row = run_epoch(training, epoch, (train_loader, val_loader), bar)
                 val_metrics = row["val"]
                 improved = val_metrics[metric] >= best["value"]  # a tie goes to the later epoch
                 if improved:
@@ -172,7 +179,9 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     return run_dir
 
 
-def load_splits(config: TrainConfig, size) -> tuple[dict, list[float], list[float]]:
+def load_splits(
+    config: TrainConfig, size: tuple[int, int, int]
+) -> tuple[dict, list[float], list[float]]:
     """train/val/test datasets normalised with the training split's mean and std."""
     mean, std = dataset_stats(config.data, size, config.seed)
     splits = {
@@ -191,7 +200,7 @@ def load_splits(config: TrainConfig, size) -> tuple[dict, list[float], list[floa
     return splits, mean, std
 
 
-def train_augment(config: TrainConfig, size) -> Augment | bool:
+def train_augment(config: TrainConfig, size: tuple[int, int, int]) -> Augment | bool:
     """The data's default augmentation with --hflip applied; False with --no-augment."""
     if not config.augment:
         return False
@@ -199,34 +208,25 @@ def train_augment(config: TrainConfig, size) -> Augment | bool:
     return augment if config.hflip is None else replace(augment, hflip=config.hflip)
 
 
-def run_epoch(
-    epoch, wrapped, model, loaders, optimizer, scheduler, config, ctx, task, classes, bar, run_dir
-) -> dict:
+def run_epoch(t: Training, epoch: int, loaders: tuple[Loader, Loader], bar: Progress) -> dict:
     """Train one epoch, validate, and return the metrics.jsonl row with its diagnostics."""
     train_loader, val_loader = loaders
     started = time.perf_counter()
     train_loader.set_epoch(epoch)
-    task_id = bar.add_task(f"epoch {epoch}/{config.epochs}", total=len(train_loader), status="")
-    grads = GradStats(model)
+    task_id = bar.add_task(f"epoch {epoch}/{t.config.epochs}", total=len(train_loader), status="")
+    grads = GradStats(t.model)
     train_metrics = train_epoch(
-        wrapped,
+        t,
         train_loader,
-        optimizer,
-        scheduler,
-        config,
-        ctx,
         grads,
-        task,
-        classes,
         bar=lambda done, status: bar.update(task_id, completed=done, status=status),
         epoch=epoch,
-        run_dir=run_dir,
     )
     bar.remove_task(task_id)
-    val_metrics, dead = evaluate(model, val_loader, ctx, task, classes, watch=True)
+    val_metrics, dead = evaluate(t.model, val_loader, t.ctx, t.task, t.classes, watch=True)
     return {
         "epoch": epoch,
-        "lr": optimizer.param_groups[0]["lr"],
+        "lr": t.optimizer.param_groups[0]["lr"],
         "time_s": time.perf_counter() - started,
         "train": train_metrics,
         "val": val_metrics,
@@ -249,7 +249,9 @@ class Loader(DataLoader):
         self.sampler.set_epoch(epoch)
 
 
-def make_loader(dataset, config: TrainConfig, ctx, *, train: bool) -> Loader:
+def make_loader(
+    dataset: ArrayDataset, config: TrainConfig, ctx: distributed.Context, *, train: bool
+) -> Loader:
     """Whole-batch loading: a shuffled DistributedSampler for training, a rank's slice for eval."""
     if train:
         order = DistributedSampler(
@@ -269,7 +271,7 @@ def make_loader(dataset, config: TrainConfig, ctx, *, train: bool) -> Loader:
     )
 
 
-def wrap_ddp(model: nn.Module, ctx) -> nn.Module:
+def wrap_ddp(model: nn.Module, ctx: distributed.Context) -> nn.Module:
     """DistributedDataParallel under torchrun; the model itself otherwise."""
     if ctx.world == 1:
         return model
@@ -277,7 +279,12 @@ def wrap_ddp(model: nn.Module, ctx) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
-def compute_loss(output, targets: torch.Tensor, config: TrainConfig, task: str):
+def compute_loss(
+    output: torch.Tensor | tuple[torch.Tensor, ...],
+    targets: torch.Tensor,
+    config: TrainConfig,
+    task: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Cross-entropy (ignore 255 for segmentation); GoogLeNet's aux heads weigh aux_weight."""
     extra = ()
     if isinstance(output, tuple):
@@ -290,49 +297,51 @@ def compute_loss(output, targets: torch.Tensor, config: TrainConfig, task: str):
 
 
 def train_epoch(
-    model,
-    loader,
-    optimizer,
-    scheduler,
-    config,
-    ctx,
-    grads,
-    task,
-    classes,
+    t: Training,
+    loader: Loader,
+    grads: GradStats,
     *,
-    bar,
+    bar: Callable[[int, str], None],
     epoch: int,
-    run_dir: Path,
 ) -> dict:
     """One pass over the training split; stops with TrainingDiverged on a non-finite loss."""
+    model, ctx, config = t.wrapped, t.ctx, t.config
     model.train()
-    meter = Meter(len(classes), task, ctx.device)
+    meter = Meter(len(t.classes), t.task, ctx.device)
     seen, start = 0, time.perf_counter()
     for step, (images, targets) in enumerate(loader, 1):
         images = images.to(ctx.device, non_blocking=True)
         targets = targets.to(ctx.device, non_blocking=True)
-        loss, logits = compute_loss(model(images), targets, config, task)
+        loss, logits = compute_loss(model(images), targets, config, t.task)
         value = ctx.all_reduce(loss.detach().clone()).item() / ctx.world
         if not np.isfinite(value):
-            raise diverged(value, epoch, step, run_dir)
-        optimizer.zero_grad(set_to_none=True)
+            raise diverged(value, epoch, step, t.run_dir)
+        t.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.clip_grad > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
         grads.update()
-        optimizer.step()
-        scheduler.step()
+        t.optimizer.step()
+        t.scheduler.step()
         meter.update(logits.detach(), targets, loss)
         seen += images.shape[0] * ctx.world
         rate = seen / max(1e-9, time.perf_counter() - start)
         accuracy = meter.running_accuracy()
         bar(step, f"loss {value:.4f}  acc {accuracy:.1%}  {rate:.0f} img/s")
     meter.all_reduce(ctx.all_reduce)
-    return without_confusion(meter.summary(classes))
+    return without_confusion(meter.summary(t.classes))
 
 
 @torch.no_grad()
-def evaluate(model, loader, ctx, task: str, classes: list[str], *, watch: bool):
+def evaluate(
+    model: nn.Module,
+    loader: Loader,
+    ctx: distributed.Context,
+    task: str,
+    classes: list[str],
+    *,
+    watch: bool,
+) -> tuple[dict, dict | None]:
     """Metrics on a split (shards summed over ranks) and, with `watch`, dead ReLU units."""
     model.eval()
     meter = Meter(len(classes), task, ctx.device)
@@ -349,7 +358,12 @@ def evaluate(model, loader, ctx, task: str, classes: list[str], *, watch: bool):
     return meter.summary(classes), dead.summary()
 
 
-def resume_state(checkpoint: dict, model, optimizer, scheduler) -> tuple[int, dict]:
+def resume_state(
+    checkpoint: dict,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> tuple[int, dict]:
     """Load weights, optimiser, scheduler and RNG from last.pt; the epoch and best so far."""
     model.load_state_dict(checkpoint["state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer"])
@@ -375,14 +389,3 @@ def diverged(value: float, epoch: int, step: int, run_dir: Path) -> TrainingDive
 def without_confusion(metrics: dict) -> dict:
     """Epoch metrics for checkpoints and the training row (the confusion matrix stays in val)."""
     return {k: v for k, v in metrics.items() if k != "confusion"}
-
-
-def start_line(config: TrainConfig, splits: dict, ctx, run_dir: Path) -> str:
-    """What is about to happen, in one line."""
-    c, h, w = config.input_size
-    counts = "/".join(str(len(splits[s])) for s in ("train", "val", "test"))
-    ranks = f" x {ctx.world} processes" if ctx.world > 1 else ""
-    return (
-        f"train {config.model} on {config.data} ({counts} train/val/test, {c}x{h}x{w}) "
-        f"for {config.epochs} epochs on {ctx.device}{ranks} -> {run_dir}"
-    )

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from toolkit.train.config import TrainConfig
+    from toolkit.train.distributed import Context
+
 
 def percent_or_number(key: str, value: float) -> str:
     """Metrics that are fractions print as percentages, losses as plain numbers."""
@@ -34,4 +41,15 @@ def final_line(results: dict, metric: str) -> str:
     return (
         f"test {metric} {test[metric]:.2%} (loss {test['loss']:.4f}, best epoch "
         f"{results['best_epoch']}, {results['time_s']:.0f}s) -> {results['run_dir']}"
+    )
+
+
+def start_line(config: TrainConfig, splits: dict, ctx: Context, run_dir: Path) -> str:
+    """What is about to happen, in one line."""
+    c, h, w = config.input_size
+    counts = "/".join(str(len(splits[s])) for s in ("train", "val", "test"))
+    ranks = f" x {ctx.world} processes" if ctx.world > 1 else ""
+    return (
+        f"train {config.model} on {config.data} ({counts} train/val/test, {c}x{h}x{w}) "
+        f"for {config.epochs} epochs on {ctx.device}{ranks} -> {run_dir}"
     )
