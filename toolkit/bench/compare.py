@@ -11,10 +11,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.bench.sweep import BenchConfig, check_config, sweep
 from toolkit.errors import CnnkitError
 from toolkit.progress import note, progress_bar
+
+if TYPE_CHECKING:
+    from toolkit.profile.report import Profile
 
 # One model per family, cheapest VGG: about 3 minutes on 2 cores (VGG-16/19 exports alone
 # take a minute each; ask for them with --models).
@@ -67,7 +71,7 @@ def exported(name: str, folder: Path, quiet: bool) -> Path:
     return export_onnx(name, out=path, parity=False, quiet=True).path
 
 
-def largest_field(profile) -> float | None:
+def largest_field(profile: Profile) -> float | None:
     """The largest receptive field of a layer that still sees a window, not the whole map."""
     fields = [
         max(layer.receptive_field)

@@ -9,14 +9,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from toolkit.bench.measure import current_rss_mb, peak_rss_mb, time_runs
 from toolkit.bench.sweep import BenchConfig, BenchEntry
 
+if TYPE_CHECKING:
+    from torch import nn
 
-def load_eager_model(source: str | Path):
+
+def load_eager_model(source: str | Path) -> tuple[nn.Module, dict, float]:
     """(model in eval mode, its metadata, seconds to load) from a checkpoint or run folder."""
     from toolkit.train.checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -27,7 +31,7 @@ def load_eager_model(source: str | Path):
     return model, meta, time.perf_counter() - start
 
 
-def eager_runner(model, array: np.ndarray) -> Callable[[], object]:
+def eager_runner(model: nn.Module, array: np.ndarray) -> Callable[[], object]:
     """A zero-argument forward pass on a tensor made before the clock (zero-copy view)."""
     import torch
 
@@ -41,7 +45,7 @@ def eager_runner(model, array: np.ndarray) -> Callable[[], object]:
 
 
 def bench_module(
-    model,
+    model: nn.Module,
     label: str,
     feeds_by_batch: dict[int, np.ndarray],
     threads: int,

@@ -11,9 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.bench.stats import LatencyStats
 from toolkit.errors import CnnkitError
+
+if TYPE_CHECKING:
+    from toolkit.runtime.session import SessionHandle
 
 DEFAULT_ITERATIONS = 50
 
@@ -100,7 +104,7 @@ def current_rss_mb() -> float | None:
     return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
-def session_runner(handle, feeds: dict) -> Callable[[], object]:
+def session_runner(handle: SessionHandle, feeds: dict) -> Callable[[], object]:
     """A zero-argument call of session.run on prepared feeds (IOBinding on CUDA, synced)."""
     session = handle.session
     device_id = getattr(handle, "cuda_device_id", None)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import CnnkitError
+
+if TYPE_CHECKING:
+    from toolkit.bench.sweep import BenchEntry
 
 MAX_HISTOGRAMS = 6  # more overlaid histograms are unreadable
 
 
-def series_label(entry) -> str:
+def series_label(entry: BenchEntry) -> str:
     """Legend text for one (model, threads, device) series."""
     return f"{Path(entry.model).name} t{entry.threads} {entry.device}"
 

@@ -80,7 +80,7 @@ class Steps:
         return time.perf_counter() - self.start
 
 
-def random_checkpoint(name: str, size, folder: Path) -> Path:
+def random_checkpoint(name: str, size: tuple[int, int, int], folder: Path) -> Path:
     """A checkpoint of a zoo model with seeded random weights (1000 classes, ImageNet stats)."""
     import torch
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 def table(header: list[str], rows: list[list]) -> list[str]:
     """A Markdown table."""
@@ -15,7 +20,7 @@ def f(value: float, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-def size(values) -> str:
+def size(values: Sequence[int]) -> str:
     """(C, H, W) as CxHxW."""
     return "x".join(str(v) for v in values)
 

@@ -27,7 +27,7 @@ class BenchResult:
     saved: list[Path] = field(default_factory=list)
     plot: Path | None = None
 
-    def to_json(self):
+    def to_json(self) -> dict | list[dict]:
         """bench --json: the list of entries; with --peak alone, the peak measurement."""
         if not self.entries:
             return {"peak_gflops": self.peak.gflops if self.peak else None, **self.peak_dict()}

@@ -6,17 +6,24 @@ renders them. Torch is only used through toolkit.export and the eager comparison
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from toolkit.bench.runner import run_bench
 from toolkit.bench.sweep import BenchConfig
 
+if TYPE_CHECKING:
+    from toolkit.bench.peak import PeakResult
+    from toolkit.bench.report import ReportPlan
+    from toolkit.runtime.session import SessionHandle
+
 RUNNER_TARGET = 0.90  # runner images/s over raw session.run images/s
 
 
-def bench_config(plan, batches) -> BenchConfig:
+def bench_config(plan: ReportPlan, batches: Sequence[int]) -> BenchConfig:
     """The report's measurement settings for some batch sizes."""
     return BenchConfig(
         batches=tuple(batches),
@@ -32,7 +39,7 @@ def by_batch(entries: list[dict], mode: str) -> dict[int, dict]:
     return {e["batch"]: e for e in entries if e["mode"] == mode}
 
 
-def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan) -> dict:
+def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan: ReportPlan) -> dict:
     """onnxruntime fp32 against torch eager on the same inputs, same threads."""
     result = run_bench(
         [onnx_path], bench_config(plan, plan.eager_batches), against_torch=checkpoint, save=False
@@ -53,7 +60,9 @@ def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan) -> dict:
     return {"input_size": entries[0]["input_shape"][1:], "rows": rows, "entries": entries}
 
 
-def digits_test_tensors(session_handle, size) -> tuple[np.ndarray, np.ndarray]:
+def digits_test_tensors(
+    session_handle: SessionHandle, size: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """The digits test split, preprocessed with the model's own metadata (NCHW float32)."""
     from toolkit.data import split_arrays
 
@@ -76,7 +85,7 @@ def predictions(path: Path, x: np.ndarray, threads: int, batch: int = 64) -> np.
     return np.concatenate(out)
 
 
-def top1_agreement(fp32: Path, int8: Path, size, threads: int) -> dict:
+def top1_agreement(fp32: Path, int8: Path, size: tuple[int, int, int], threads: int) -> dict:
     """Top-1 agreement of int8 with fp32, and both accuracies, on the digits test split."""
     from toolkit.runtime.session import open_session
 
@@ -90,7 +99,7 @@ def top1_agreement(fp32: Path, int8: Path, size, threads: int) -> dict:
     }
 
 
-def int8_vs_fp32(fp32: Path, size, plan) -> dict:
+def int8_vs_fp32(fp32: Path, size: tuple[int, int, int], plan: ReportPlan) -> dict:
     """Static int8 (calibrated on the run's training data) against fp32: speed and agreement."""
     from toolkit.export import quantize_onnx
 
@@ -121,7 +130,7 @@ def int8_vs_fp32(fp32: Path, size, plan) -> dict:
     }
 
 
-def write_pngs(folder: Path, size, count: int) -> list[Path]:
+def write_pngs(folder: Path, size: tuple[int, int, int], count: int) -> list[Path]:
     """Digits test images as PNG files at the model's input size (gray or RGB)."""
     from PIL import Image
 
@@ -138,7 +147,9 @@ def write_pngs(folder: Path, size, count: int) -> list[Path]:
     return paths
 
 
-def runner_vs_raw(onnx_path: Path, size, plan, work: Path) -> dict:
+def runner_vs_raw(
+    onnx_path: Path, size: tuple[int, int, int], plan: ReportPlan, work: Path
+) -> dict:
     """`run_inference` over PNG files against session.run on pre-decoded tensors, batch 8."""
     from toolkit.runtime import run_inference
 
@@ -168,7 +179,7 @@ def runner_vs_raw(onnx_path: Path, size, plan, work: Path) -> dict:
     }
 
 
-def achieved_vs_peak(groups: dict[str, list[dict]], peak) -> dict:
+def achieved_vs_peak(groups: dict[str, list[dict]], peak: PeakResult) -> dict:
     """The matmul peak next to the achieved GFLOP/s of every ORT configuration measured.
 
     `groups` maps a label (which model, which input) to its bench entries.

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.bench import inputs
 from toolkit.bench.measure import (
@@ -22,6 +23,12 @@ from toolkit.bench.measure import (
 )
 from toolkit.errors import CnnkitError
 from toolkit.progress import progress_bar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from toolkit.bench.ops import OpsProfile
+    from toolkit.runtime.session import SessionHandle
 
 LATENCY_KEYS = ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "min_ms", "max_ms", "std_ms")
 
@@ -118,7 +125,14 @@ def check_config(config: BenchConfig) -> None:
         raise CnnkitError(f"--ops {config.ops}: must be 0 or more")
 
 
-def make_entry(handle, batch, threads, mode, feeds_shape, measurement: Measurement) -> BenchEntry:
+def make_entry(
+    handle: SessionHandle,
+    batch: int,
+    threads: int,
+    mode: str,
+    feeds_shape: Sequence[int],
+    measurement: Measurement,
+) -> BenchEntry:
     """A BenchEntry from an open session and one measurement."""
     return BenchEntry(
         model=str(handle.path),
@@ -138,7 +152,7 @@ def make_entry(handle, batch, threads, mode, feeds_shape, measurement: Measureme
 
 
 def runner_for(
-    handle, batch: int, config: BenchConfig, announce: bool
+    handle: SessionHandle, batch: int, config: BenchConfig, announce: bool
 ) -> tuple[Callable, dict, str]:
     """(the call to time, the prepared feeds, the mode) for one batch size."""
     plans = inputs.plan_inputs(handle, batch, config.input_size)
@@ -161,7 +175,14 @@ def runner_for(
     )
 
 
-def bench_session(handle, threads, batches, config: BenchConfig, advance, keep) -> list:
+def bench_session(
+    handle: SessionHandle,
+    threads: int,
+    batches: Sequence[int],
+    config: BenchConfig,
+    advance: Callable[[str], None],
+    keep: dict[int, np.ndarray] | None,
+) -> list[BenchEntry]:
     """Measure every batch size on one open session; `keep` collects the image inputs."""
     entries = []
     for index, batch in enumerate(batches):
@@ -180,7 +201,9 @@ def bench_session(handle, threads, batches, config: BenchConfig, advance, keep) 
     return entries
 
 
-def profile_entry(handle, threads: int, feeds: dict, config: BenchConfig):
+def profile_entry(
+    handle: SessionHandle, threads: int, feeds: dict, config: BenchConfig
+) -> OpsProfile:
     """onnxruntime's profiler on the same feeds (a separate session, never on the clock)."""
     from toolkit.bench.ops import profile_ops
 
@@ -197,7 +220,7 @@ def profile_entry(handle, threads: int, feeds: dict, config: BenchConfig):
     )
 
 
-def batches_for(handle, config: BenchConfig) -> tuple[int, ...]:
+def batches_for(handle: SessionHandle, config: BenchConfig) -> tuple[int, ...]:
     """The batch sizes to run: as asked, or the model's fixed batch (else 1)."""
     if config.batches:
         return config.batches

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from toolkit.bench.compare import CompareRow
+    from toolkit.bench.runner import BenchResult
+    from toolkit.bench.sweep import BenchEntry
 
 
 def ms(value: float | None) -> str:
@@ -27,7 +35,7 @@ def short(model: str) -> str:
     return str(Path(*parts[-2:])) if len(parts) > 1 else model
 
 
-def bench_table(entries) -> Table:
+def bench_table(entries: Sequence[BenchEntry]) -> Table:
     """One row per measured configuration."""
     table = Table(title="cnnkit bench (latency in ms)")
     columns = ("model", "mode", "device", "thr", "batch", "p50", "p90", "p99", "mean", "std")
@@ -49,7 +57,7 @@ def bench_table(entries) -> Table:
     return table
 
 
-def ratio_lines(entries) -> list[str]:
+def ratio_lines(entries: Sequence[BenchEntry]) -> list[str]:
     """'B is 2.10x faster than A' for every non-first model and configuration."""
     if not entries:
         return []
@@ -66,7 +74,7 @@ def ratio_lines(entries) -> list[str]:
     return lines
 
 
-def cost_lines(entries) -> list[str]:
+def cost_lines(entries: Sequence[BenchEntry]) -> list[str]:
     """Session creation, first run and memory per model."""
     seen, lines = set(), []
     for e in entries:
@@ -82,7 +90,7 @@ def cost_lines(entries) -> list[str]:
     return lines
 
 
-def ops_table(entry) -> Table:
+def ops_table(entry: BenchEntry) -> Table:
     """Per-op-type and heaviest-node times from onnxruntime's profiler for one entry."""
     ops = entry.ops
     table = Table(
@@ -100,7 +108,7 @@ def ops_table(entry) -> Table:
     return table
 
 
-def print_bench(result, console: Console | None = None) -> None:
+def print_bench(result: BenchResult, console: Console | None = None) -> None:
     """Print the bench result: table, ratios, costs, profiler tables, peak."""
     console = console or Console(width=None if sys.stdout.isatty() else 150)
     if result.entries:
@@ -126,7 +134,7 @@ def print_bench(result, console: Console | None = None) -> None:
                 )
 
 
-def compare_table(rows) -> Table:
+def compare_table(rows: Sequence[CompareRow]) -> Table:
     """One row per zoo model at its default input, batch 1."""
     table = Table(title="cnnkit compare (default input, batch 1)")
     columns = ("model", "task", "input", "params", "ONNX params", "MMACs", "RF px", "ONNX MB")
@@ -147,7 +155,7 @@ def compare_table(rows) -> Table:
     return table
 
 
-def print_compare(rows, console: Console | None = None) -> None:
+def print_compare(rows: Sequence[CompareRow], console: Console | None = None) -> None:
     """Print the compare table."""
     console = console or Console(width=None if sys.stdout.isatty() else 150)
     console.print(compare_table(rows))

@@ -13,8 +13,14 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import torch
 
 DATA = "digits"
 
@@ -49,7 +55,14 @@ def steady(epoch_s: list[float]) -> float:
     return sum(timed) / len(timed)
 
 
-def train_with_fit(model: str, size, epochs: int, batch: int, limit, runs_dir: Path) -> Path:
+def train_with_fit(
+    model: str,
+    size: tuple[int, int, int],
+    epochs: int,
+    batch: int,
+    limit: int | None,
+    runs_dir: Path,
+) -> Path:
     """A real cnnkit training run on digits (no augmentation); its run folder."""
     from toolkit.train import TrainConfig, fit
 
@@ -75,7 +88,13 @@ def fit_epoch_times(run_dir: Path) -> list[float]:
     return [float(json.loads(line)["time_s"]) for line in lines if line.strip()]
 
 
-def normalised(split: str, size, limit, mean, std):
+def normalised(
+    split: str,
+    size: tuple[int, int, int],
+    limit: int | None,
+    mean: Sequence[float],
+    std: Sequence[float],
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(float32 NCHW tensor, int64 targets) of a digits split, preprocessed as training does."""
     import torch
 
@@ -88,7 +107,15 @@ def normalised(split: str, size, limit, mean, std):
     return torch.from_numpy(x.transpose(0, 3, 1, 2).copy()), torch.from_numpy(targets.copy())
 
 
-def bare_loop(model_name: str, size, epochs: int, batch: int, limit, mean, std) -> list[float]:
+def bare_loop(
+    model_name: str,
+    size: tuple[int, int, int],
+    epochs: int,
+    batch: int,
+    limit: int | None,
+    mean: Sequence[float],
+    std: Sequence[float],
+) -> list[float]:
     """The textbook loop: shuffle, forward, loss, backward, step; then a validation pass."""
     import torch
     from torch.nn import functional as F
@@ -122,7 +149,14 @@ def bare_loop(model_name: str, size, epochs: int, batch: int, limit, mean, std) 
 
 
 def training_speed(
-    model: str, size, *, epochs: int, batch: int, limit: int | None, threads: int, runs_dir: Path
+    model: str,
+    size: tuple[int, int, int],
+    *,
+    epochs: int,
+    batch: int,
+    limit: int | None,
+    threads: int,
+    runs_dir: Path,
 ) -> tuple[TrainingSpeed, Path]:
     """Train with fit, then the bare loop on the same data; speeds and the run folder."""
     import torch
