@@ -131,8 +131,9 @@ def batch_files(files: Sequence[Path], batch: int) -> list[Path]:
 
 def image_spec(handle, size: Sequence[int], announce: bool = True):
     """The runtime's ModelSpec for a session at concrete (C, H, W); defaults announced."""
-    from toolkit.runtime.preprocess import SpecFlags, describe_defaults, model_spec
+    from toolkit.runtime.preprocess import SpecFlags, describe_defaults, model_spec, require_nchw
 
+    require_nchw(handle.input_shape, f"--data with {model_label(handle)}")
     channels, height, width = size
     flags = SpecFlags(size=(height, width), gray=channels == 1)
     output_rank = len(handle.session.get_outputs()[0].shape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 
@@ -43,9 +44,12 @@ def parse_floats(text: str | None, flag: str) -> tuple[float, ...] | None:
     if text is None:
         return None
     try:
-        return tuple(float(part) for part in text.split(",") if part.strip())
+        values = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise CnnkitError(f"{flag} {text!r}: expected numbers like 0.485,0.456,0.406") from None
+        values = ()
+    if not values or not all(math.isfinite(v) for v in values):
+        raise CnnkitError(f"{flag} {text!r}: expected finite numbers like 0.485,0.456,0.406")
+    return values
 
 
 def int_list(text: str | None, flag: str) -> tuple[int, ...] | None:

@@ -43,7 +43,11 @@ from toolkit.commands.common import SizeParam, json_option, parse_floats, print_
     show_default=True,
     help="How images reach the input size (center-crop: shorter side).",
 )
-@click.option("--max-pixels", type=int, help="Refuse larger images (default Pillow's 89.5M).")
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(min=1),
+    help="Refuse larger images (default Pillow's 89.5M).",
+)
 @json_option
 @quiet_option
 def infer_cmd(

@@ -82,7 +82,10 @@ def fresh_folder(out: Path) -> Path:
         candidate = out.with_name(f"{out.name}-{n}")
     if candidate != out:
         note(f"{out} exists; this demo writes to {candidate}")
-    candidate.mkdir(parents=True)
+    try:
+        candidate.mkdir(parents=True)
+    except OSError as exc:  # a file where a folder should be, or no permission
+        raise CnnkitError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     return candidate
 
 

@@ -147,9 +147,10 @@ def _model_bytes(path: Path) -> int:
 
 def _samples(source, proto, meta, data, split, calib_dir, samples):
     """(calibration samples, evaluation samples, completed metadata)."""
-    from toolkit.runtime.preprocess import SpecFlags, model_spec
+    from toolkit.runtime.preprocess import SpecFlags, model_spec, require_nchw
 
     dims = [d.dim_value or None for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    require_nchw(dims, source)
     rank = len(proto.graph.output[0].type.tensor_type.shape.dim)
     spec = model_spec(meta, dims, rank, SpecFlags())
     if not meta:

@@ -31,6 +31,8 @@ def profile_target(
     """
     if batch < 1:
         raise CnnkitError(f"--batch must be a positive integer, got {batch}")
+    if csv and not Path(csv).parent.is_dir():
+        raise CnnkitError(f"--csv {csv}: folder {Path(csv).parent} does not exist")
     path = Path(target)
     if not path.exists() and (path.suffix or len(path.parts) > 1):
         raise CnnkitError(f"{target}: no such file or folder")

@@ -31,6 +31,7 @@ from toolkit.runtime.preprocess import (
     open_image,
     prepare,
     prepare_array,
+    require_nchw,
 )
 from toolkit.runtime.session import LOAD_ERRORS, SessionHandle, open_session, run_batch
 
@@ -70,8 +71,11 @@ class Predictor:
             quiet=quiet,
         )
         flags = SpecFlags(size=size, mean=mean, std=std, labels=labels, gray=gray, resize=resize)
-        output_rank = len(self.handle.session.get_outputs()[0].shape)
-        self.spec = model_spec(self.handle.meta, self.handle.input_shape, output_rank, flags)
+        require_nchw(self.handle.input_shape, self.handle.path)
+        output_shape = self.handle.session.get_outputs()[0].shape
+        self.spec = model_spec(self.handle.meta, self.handle.input_shape, len(output_shape), flags)
+        if labels is not None:
+            check_label_count(labels, self.spec, output_shape)
         announced = describe_defaults(self.spec, flags) if not self.handle.meta else None
         if announced and not quiet:
             note(announced)
@@ -149,6 +153,15 @@ class Predictor:
             keys = [input_key(source, start + i) for i, source in enumerate(chunk)]
             rows += self.rows(keys, [self.try_decode(source) for source in chunk])
         return rows
+
+
+def check_label_count(labels, spec, output_shape: list) -> None:
+    """--labels must name every output class, no more, no fewer (when the model fixes K)."""
+    classes = output_shape[1] if len(output_shape) > 1 else None
+    if isinstance(classes, int) and len(spec.classes) != classes:
+        raise CnnkitError(
+            f"--labels {labels}: has {len(spec.classes)} names, the model has {classes} classes"
+        )
 
 
 def load_npy_item(item: InputItem) -> np.ndarray:

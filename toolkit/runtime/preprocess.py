@@ -189,6 +189,8 @@ def prepare_array(array: np.ndarray, spec: ModelSpec, name: str = "array") -> De
     expected = (spec.channels, *spec.size)
     if array.shape != expected:
         raise ImageError(name, f"float tensor has shape {array.shape}, the model takes {expected}")
+    if not np.isfinite(array).all():  # NaN/inf would come out as a confident-looking label
+        raise ImageError(name, "float tensor holds NaN or infinite values")
     _, height, width = array.shape
     full = (0, 0, width, height)
     return Decoded(
@@ -238,6 +240,15 @@ def per_channel(values, channels: int, flag: str) -> tuple[float, ...]:
     if flag == "--std" and any(v <= 0 for v in values):
         raise CnnkitError(f"--std values must be positive, got {list(values)}")
     return values
+
+
+def require_nchw(input_shape: list, where) -> None:
+    """Image pipelines need one NCHW input; a CnnkitError naming `where` otherwise."""
+    if len(input_shape) != 4:
+        raise CnnkitError(
+            f"{where}: input has rank {len(input_shape)} ({list(input_shape)}); "
+            "images need an NCHW input of rank 4"
+        )
 
 
 def fixed_dims(shape: list) -> list[int | None]:

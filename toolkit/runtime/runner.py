@@ -160,6 +160,8 @@ def run_inference(
         raise CnnkitError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     items = expand_inputs(inputs)
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CnnkitError(f"--out {out_dir}: is a file, expected a folder for results.jsonl")
     out_dir.mkdir(parents=True, exist_ok=True)
     results = out_dir / RESULTS
     done = previous_rows(results, resume)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +57,27 @@ def resolve_checkpoint(source: str | Path, prefer: str = "best.pt") -> Path:
     return path
 
 
+def load_failure(exc: Exception) -> str:
+    """The line of a torch.load error that says what is wrong, without torch's advice."""
+    advice = ("Weights only load failed", "Please file an issue", "Check the documentation")
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith(advice)]
+    return (useful or lines or [type(exc).__name__])[0][:160]
+
+
 def load_checkpoint(source: str | Path, prefer: str = "best.pt") -> dict:
     """Read and validate a cnnkit checkpoint; never unpickles arbitrary objects."""
     path = resolve_checkpoint(source, prefer)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # weights_only met code or a non-pickle file
+        raise CnnkitError(
+            f"{path}: refused: not a plain cnnkit checkpoint ({load_failure(exc)}); "
+            "only tensors and plain values are unpickled"
+        ) from None
     except Exception as exc:  # torch raises many types for foreign or damaged files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CnnkitError(f"{path}: not a readable cnnkit checkpoint ({reason[:160]})") from None
+        reason = load_failure(exc)
+        raise CnnkitError(f"{path}: not a readable cnnkit checkpoint ({reason})") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         found = checkpoint.get("format") if isinstance(checkpoint, dict) else type(checkpoint)
         raise CnnkitError(f"{path}: checkpoint format is {found!r}, expected {FORMAT!r}")

@@ -1,0 +1,232 @@
+"""One small world of real files, good and bad, shared by the bad-input and security tests.
+
+A LeNet trained for one epoch on 64 digits and exported, plus every kind of file users
+hand the CLI by mistake (or on purpose): built once per session, read by every case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import struct
+import zlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from click.testing import CliRunner
+from onnx import TensorProto, helper, numpy_helper
+from onnx.external_data_helper import _get_all_tensors, uses_external_data
+from PIL import Image
+
+from toolkit.export import export_onnx
+from toolkit.onnxfile import write_metadata
+from toolkit.train import TrainConfig, fit
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder`, by relative path: compare before and after."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def invoke(*args: str):
+    """Run the CLI in-process; the result looks like run_cli's CompletedProcess."""
+    import cli
+
+    result = CliRunner().invoke(cli.cli, [str(a) for a in args])
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A tiny PNG that declares width x height pixels (a decompression bomb's header)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IEND", b"")
+
+
+def graph_model(node, input_shape, output_shape, weight: np.ndarray) -> onnx.ModelProto:
+    """A one-node opset-17 model: input -> node(input, w) -> logits."""
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, input_shape)],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, output_shape)],
+        initializer=[numpy_helper.from_array(weight, "w")],
+    )
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    proto.ir_version = 8
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def rank2_model() -> onnx.ModelProto:
+    """A model whose input is [N, 1024] (a flattened MLP), not the NCHW images infer needs."""
+    node = helper.make_node("MatMul", ["input", "w"], ["logits"])
+    return graph_model(node, ["N", 1024], ["N", 10], np.ones((1024, 10), np.float32))
+
+
+def segmenter() -> onnx.ModelProto:
+    """A 1x1-conv RGB segmenter with cnnkit metadata: class = strongest channel."""
+    node = helper.make_node("Conv", ["input", "w"], ["logits"])
+    weight = np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1)
+    proto = graph_model(node, ["N", 3, "H", "W"], ["N", 3, "H", "W"], weight)
+    meta = {
+        "task": "segmentation",
+        "classes": ["red", "green", "blue"],
+        "input_size": [3, 8, 8],
+        "mean": [0.0, 0.0, 0.0],
+        "std": [1.0, 1.0, 1.0],
+        "model": "colour",
+        "model_args": {},
+    }
+    write_metadata(proto, meta)
+    return proto
+
+
+def with_external_data(model: Path, folder: Path, location: str) -> Path:
+    """A copy of `model` in `folder` whose weights live in external data at `location`."""
+    folder.mkdir(parents=True)
+    proto = onnx.load(str(model))
+    onnx.save_model(
+        proto,
+        str(folder / "model.onnx"),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="weights.data",
+    )
+    target = (folder / location).resolve()
+    shutil.move(folder / "weights.data", target)
+    proto = onnx.load(str(folder / "model.onnx"), load_external_data=False)
+    for tensor in _get_all_tensors(proto):
+        if uses_external_data(tensor):
+            for entry in tensor.external_data:
+                if entry.key == "location":
+                    entry.value = location  # onnx refuses to write this; an attacker would not
+    (folder / "model.onnx").write_bytes(proto.SerializeToString())
+    return folder / "model.onnx"
+
+
+class Evil:
+    """Unpickling this runs a shell command that creates a marker file."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def write_images(root: Path) -> dict[str, Path]:
+    """Good, zero-byte, truncated, fake and bomb images, and folders of them."""
+    good = root / "good.png"
+    Image.fromarray(np.arange(400, dtype=np.uint8).reshape(20, 20)).save(good)
+    data = good.read_bytes()
+    (root / "images").mkdir()
+    shutil.copy(good, root / "images" / "good.png")
+    (root / "junk").mkdir()
+    (root / "junk" / "notes.png").write_text("these are notes, not pixels\n")
+    (root / "empty").mkdir()
+    (root / "bombs").mkdir()
+    (root / "bombs" / "bomb.png").write_bytes(png_header(60_000, 60_000))
+    files = {
+        "good": good,
+        "zero": root / "zero.png",
+        "truncated": root / "truncated.png",
+        "fake": root / "junk" / "notes.png",
+        "bomb": root / "bombs" / "bomb.png",
+        "empty": root / "empty",
+    }
+    files["zero"].write_bytes(b"")
+    files["truncated"].write_bytes(data[: len(data) // 2])
+    return files
+
+
+def write_checkpoints(root: Path, run: Path) -> dict[str, Path]:
+    """Foreign, mismatched and malicious .pt files beside a real run."""
+    real = torch.load(run / "best.pt", weights_only=True)
+    other = dict(real, model="alexnet")  # lenet weights under another model's name
+    torch.save(other, root / "other-model.pt")
+    misfit = dict(real, state_dict={k: torch.zeros(1) for k in real["state_dict"]})
+    torch.save(misfit, root / "misfit.pt")  # a cnnkit checkpoint no tensor of which fits
+    torch.save({"weights": torch.zeros(3)}, root / "plain-dict.pt")
+    torch.save(real["state_dict"], root / "state-dict.pt")  # what people often save
+    marker = root / "PWNED"
+    torch.save({"format": "cnnkit-checkpoint/1", "x": Evil(marker)}, root / "evil.pt")
+    (root / "evil-run").mkdir()  # a run folder whose checkpoints carry code
+    shutil.copy(run / "config.json", root / "evil-run" / "config.json")
+    for name in ("best.pt", "last.pt"):
+        torch.save({"x": Evil(marker)}, root / "evil-run" / name)
+    return {
+        "other": root / "other-model.pt",
+        "misfit": root / "misfit.pt",
+        "plain": root / "plain-dict.pt",
+        "state_dict": root / "state-dict.pt",
+        "evil": root / "evil.pt",
+        "evil_run": root / "evil-run",
+        "marker": marker,
+    }
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory) -> SimpleNamespace:
+    """Every file the bad-input cases need, as absolute paths (format keys for the table)."""
+    root = tmp_path_factory.mktemp("bad-input")
+    config = TrainConfig(
+        model="lenet",
+        data="digits",
+        epochs=1,
+        limit=64,
+        threads=1,
+        runs_dir=str(root / "runs"),
+        name="lenet",
+    )
+    run = fit(config, quiet=True)
+    onnx_path = export_onnx(run, quiet=True).path
+    # Files later stages write beside a run; every failing command must leave them as they are.
+    (run / "profile.json").write_text('{"kept": "profile"}\n')
+    (run / "bench.json").write_text('[{"kept": "bench"}]\n')
+    (run / "model.int8.onnx").write_bytes(b"kept: an earlier int8 model")
+    paths = {"root": root, "run": run, "onnx": onnx_path}
+    paths.update(write_images(root))
+    paths.update(write_checkpoints(root, run))
+    (root / "models").mkdir()
+    paths["rank2"] = root / "models" / "rank2.onnx"
+    onnx.save(rank2_model(), str(paths["rank2"]))
+    paths["seg"] = root / "models" / "colour.onnx"
+    onnx.save(segmenter(), str(paths["seg"]))
+    paths["not_onnx"] = root / "models" / "notes.onnx"
+    paths["not_onnx"].write_text("not a model\n")
+    paths["empty_onnx"] = root / "models" / "empty.onnx"
+    paths["empty_onnx"].write_bytes(b"")
+    paths["truncated_onnx"] = root / "models" / "truncated.onnx"
+    paths["truncated_onnx"].write_bytes(onnx_path.read_bytes()[:500])
+    paths["escape"] = with_external_data(onnx_path, root / "escape", "../outside.data")
+    absolute = str(root / "absolute.data")
+    paths["absolute"] = with_external_data(onnx_path, root / "absolute", absolute)
+    nan = np.zeros((1, 32, 32), np.float32)
+    nan[0, 3, 3] = np.nan
+    np.save(root / "nan.npy", nan)
+    stack = np.zeros((3, 1, 32, 32), np.float32)
+    stack[1, 0, 0, 0] = np.inf
+    np.save(root / "stack.npy", stack)
+    paths["nan"], paths["stack"] = root / "nan.npy", root / "stack.npy"
+    paths["labels3"] = root / "labels3.txt"
+    paths["labels3"].write_text("cat\ndog\nbird\n")
+    paths["labels11"] = root / "labels11.txt"
+    paths["labels11"].write_text("".join(f"class{i}\n" for i in range(11)))
+    paths["labels_empty"] = root / "labels-empty.txt"
+    paths["labels_empty"].write_text("\n\n")
+    return SimpleNamespace(**{k: Path(v) for k, v in paths.items()})

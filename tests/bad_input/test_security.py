@@ -1,0 +1,137 @@
+"""Security: nothing unpickles user code, ONNX external data stays in the model's folder,
+image decoding has a pixel limit, and infer's outputs never escape --out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.bad_input.conftest import invoke, snapshot, with_external_data
+from tests.conftest import assert_one_line_error, run_cli
+
+PICKLE_CASES = [
+    ("export", "export {evil}"),
+    ("export-run", "export {evil_run}"),
+    ("profile", "profile {evil}"),
+    ("bench", "bench {onnx} --iterations 1 --against-torch {evil}"),
+    ("train-init", "train lenet --init-from {evil} --runs-dir {out}"),
+    ("train-resume", "train --resume {evil_run}"),
+]
+
+
+def fill(args: str, world, out: Path) -> list[str]:
+    """Split the case on spaces and fill in world paths and the output folder."""
+    names = {key: str(value) for key, value in {**vars(world), "out": out}.items()}
+    return [word.format(**names) for word in args.split()]
+
+
+@pytest.mark.parametrize("args", [c[1] for c in PICKLE_CASES], ids=[c[0] for c in PICKLE_CASES])
+def test_code_in_a_checkpoint_never_runs(world, tmp_path, args):
+    """A pickle whose __reduce__ runs a shell command is refused; the command never runs."""
+    result = invoke(*fill(args, world, tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not world.marker.exists(), "unpickling ran the checkpoint's code"
+
+
+def test_code_in_a_checkpoint_is_named_by_the_real_cli(world):
+    """Through `python cli.py`: one line naming the file and the refusal, no marker file."""
+    result = run_cli("export", world.evil, timeout=120)
+    assert_one_line_error(result, "evil.pt", "refused")
+    assert not world.marker.exists()
+
+
+ONNX_READERS = [
+    ("profile", "profile {model}"),
+    ("infer", "infer {model} {good} -o {out}"),
+    ("bench", "bench {model} --iterations 1"),
+    ("quantize", "quantize {model} --calib-dir {root}/images"),
+]
+
+
+@pytest.mark.parametrize("model", ["escape", "absolute"])
+@pytest.mark.parametrize("args", [c[1] for c in ONNX_READERS], ids=[c[0] for c in ONNX_READERS])
+def test_external_data_outside_the_model_folder_is_refused(world, tmp_path, args, model):
+    """Weights at ../outside.data or an absolute path: every ONNX reader refuses the file."""
+    words = [w.replace("{model}", str(getattr(world, model))) for w in args.split()]
+    result = invoke(*fill(" ".join(words), world, tmp_path / "out"))
+    assert_one_line_error(result, "outside the model's folder")
+    assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_external_data_is_refused_by_the_real_cli(world, tmp_path):
+    """The same refusal through `python cli.py infer`."""
+    result = run_cli("infer", world.escape, world.good, "-o", tmp_path, timeout=120)
+    assert_one_line_error(result, "../outside.data", "refused")
+
+
+def test_external_data_inside_the_folder_still_works(world, tmp_path):
+    """The guard is not a ban: weights in a file beside the model load as before."""
+    model = with_external_data(world.onnx, tmp_path / "inside", "weights.data")
+    result = invoke("infer", model, world.good, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_bomb_header_is_refused_before_decoding(world, tmp_path):
+    """A PNG declaring 60000x60000 pixels is that input's error row, named as a bomb."""
+    result = invoke("infer", world.onnx, world.bomb, world.good, "-o", tmp_path)
+    assert result.returncode == 1, result.stderr
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert [row["status"] for row in rows] == ["error", "ok"]
+    assert "decompression bomb" in rows[0]["error"] and "3600000000 pixels" in rows[0]["error"]
+
+
+def test_max_pixels_lowers_the_limit(world, tmp_path):
+    """--max-pixels 100 refuses the 20x20 image (400 pixels) with the same guard."""
+    result = invoke("infer", world.onnx, world.good, "-o", tmp_path, "--max-pixels", "100")
+    assert result.returncode == 1, result.stderr
+    row = json.loads((tmp_path / "results.jsonl").read_text())
+    assert "400 pixels is over the limit of 100" in row["error"]
+
+
+def colour_images(root: Path) -> list[Path]:
+    """Images whose names try to escape or collide: same stems, dots, odd characters."""
+    paths = [
+        root / "a" / "img.png",
+        root / "b" / "img.png",
+        root / "a" / "..png",
+        root / "a" / "..hidden..png",
+        root / "a" / "name with spaces & $(x).png",
+        root / "deep" / "x" / "y" / "img.png",
+    ]
+    for i, path in enumerate(paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pixels = np.zeros((6, 5, 3), np.uint8)
+        pixels[..., i % 3] = 200
+        Image.fromarray(pixels).save(path, format="PNG")
+    return paths
+
+
+def test_masks_never_escape_out(world, tmp_path):
+    """Relative, absolute and `..` input paths: every mask and overlay lands inside --out."""
+    images = colour_images(tmp_path / "in")
+    listing = tmp_path / "in" / "a" / "list.txt"
+    listing.write_text("../b/img.png\n../deep/x/y/img.png\n")
+    before = snapshot(tmp_path / "in")
+    out = tmp_path / "in" / "a" / "out"
+    inputs = [str(p) for p in images] + [str(listing), "../b/img.png"]
+    result = run_cli(
+        "infer", world.seg, *inputs, "-o", out, "--overlay", cwd=tmp_path / "in" / "a", timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    masks = [row["mask"] for row in rows]
+    assert len(set(masks)) == len(masks)  # same stems from different folders do not collide
+    for mask in masks:
+        assert not Path(mask).is_absolute() and ".." not in Path(mask).parts
+        assert (out / mask).resolve().is_relative_to(out.resolve())
+    written = {p.resolve() for p in out.rglob("*") if p.is_file()}
+    assert all(p.is_relative_to(out.resolve()) for p in written)
+    assert len([p for p in written if p.parent.name == "overlays"]) == len(masks)
+    # Nothing appeared or changed beside the inputs (out/ itself aside).
+    after = {k: v for k, v in snapshot(tmp_path / "in").items() if not k.startswith("a/out/")}
+    assert after == before
