@@ -28,7 +28,9 @@ class ModelInfo:
 _REGISTRY: dict[str, ModelInfo] = {}
 
 
-def register(name: str, *, task: str, input_size: tuple[int, int, int], description: str):
+def register(
+    name: str, *, task: str, input_size: tuple[int, int, int], description: str
+) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
     """Decorator: add a builder to the registry under `name` (a duplicate name is a bug)."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
@@ -62,7 +64,7 @@ def default_input_size(name: str, in_channels: int | None = None) -> tuple[int, 
     return (in_channels or c, h, w)
 
 
-def build(name: str, **kwargs) -> nn.Module:
+def build(name: str, **kwargs: object) -> nn.Module:
     """Build a registered model; unknown options are a CnnkitError naming them.
 
     The module carries `cnnkit_name`, `cnnkit_args`, `task` and `input_size` so that

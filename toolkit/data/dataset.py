@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -11,6 +11,9 @@ from torch.utils.data import Dataset, Sampler
 
 from toolkit.data.sources import parse_source, split_arrays
 from toolkit.data.transforms import Augment, augment_batch, normalize, to_float
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class BatchKey(NamedTuple):
@@ -57,7 +60,9 @@ class ArrayDataset(Dataset):
         images, targets = self.batch([int(key)], None)
         return images[0], targets[0]
 
-    def batch(self, indices: list[int], gen: torch.Generator | None):
+    def batch(
+        self, indices: list[int], gen: torch.Generator | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised float images and int64 targets of `indices` (augmented when gen is given)."""
         index = torch.as_tensor(indices, dtype=torch.long)
         images, targets = self.images[index], self.targets[index]
@@ -97,12 +102,14 @@ class BatchKeySampler(Sampler):
         return full + int(keep_rest)
 
 
-def default_augment(source: str, input_size) -> Augment:
+def default_augment(source: str, input_size: tuple[int, int, int]) -> Augment:
     """The augmentation a source trains with by default (flips only where they are harmless)."""
     return Augment(crop_padding=max(1, round(input_size[1] / 16)), hflip=parse_source(source).hflip)
 
 
-def dataset_stats(source: str, input_size, seed: int = 0) -> tuple[list[float], list[float]]:
+def dataset_stats(
+    source: str, input_size: tuple[int, int, int], seed: int = 0
+) -> tuple[list[float], list[float]]:
     """Per-channel mean and std (0..1 scale) of the training split."""
     images, _, _ = split_arrays(source, "train", input_size, seed)
     pixels = images.reshape(-1, images.shape[-1]).astype(np.float64) / 255.0
@@ -113,11 +120,11 @@ def dataset_stats(source: str, input_size, seed: int = 0) -> tuple[list[float], 
 def build_dataset(
     source: str,
     split: str,
-    input_size,
+    input_size: tuple[int, int, int],
     *,
     augment: bool | Augment = False,
-    mean,
-    std,
+    mean: Sequence[float],
+    std: Sequence[float],
     seed: int = 0,
     limit: int | None = None,
 ) -> ArrayDataset:

@@ -29,7 +29,9 @@ def digit_split(split: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images[index], labels[index]
 
 
-def digits_arrays(split: str, size: tuple[int, int, int], seed: int):
+def digits_arrays(
+    split: str, size: tuple[int, int, int], seed: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(images NHWC uint8 resized to `size`, int64 targets, classes) for one split."""
     small, labels = digit_split(split, seed)
     images = np.stack([to_hwc(Image.fromarray(img, "L"), size) for img in small])

@@ -68,7 +68,9 @@ def existing_root(path: str, scheme: str) -> Path:
     return root
 
 
-def folder_arrays(path: str, split: str, size: tuple[int, int, int], seed: int):
+def folder_arrays(
+    path: str, split: str, size: tuple[int, int, int], seed: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """ImageFolder layout -> (images NHWC uint8, int64 targets, classes) for one split.
 
     PATH/<class>/* is split 70/15/15 with `seed`; PATH/train/<class>/* (with val/ and
@@ -141,7 +143,9 @@ def voc_pairs(root: Path, label: str) -> tuple[list[tuple[Path, Path]], Path | N
     return pairs, lists if lists is not None and lists.is_dir() else None
 
 
-def split_pairs(pairs, lists: Path | None, split: str, seed: int, label: str):
+def split_pairs(
+    pairs: list[tuple[Path, Path]], lists: Path | None, split: str, seed: int, label: str
+) -> list[tuple[Path, Path]]:
     """The pairs of one split: from ImageSets/Segmentation/<split>.txt, else seeded 70/15/15."""
     if lists is None:
         return [pairs[i] for i in split_indices(len(pairs), split, seed)]
@@ -176,7 +180,9 @@ def voc_classes(path: str) -> tuple[str, ...]:
     return ("background", *(str(k) for k in range(1, largest + 1)))
 
 
-def voc_arrays(path: str, split: str, size: tuple[int, int, int], seed: int):
+def voc_arrays(
+    path: str, split: str, size: tuple[int, int, int], seed: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """VOC-style folder -> (images NHWC uint8, uint8 label maps (N,H,W), classes)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}")

@@ -44,7 +44,9 @@ def compose_scene(
     return image, mask
 
 
-def scenes_arrays(split: str, size: tuple[int, int, int], seed: int, canvas: int = DEFAULT_CANVAS):
+def scenes_arrays(
+    split: str, size: tuple[int, int, int], seed: int, canvas: int = DEFAULT_CANVAS
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(images NHWC uint8 at `size`, uint8 label maps (N,H,W), classes) for one split."""
     digits, labels = digit_split(split, seed)
     rng = np.random.default_rng([seed, SPLITS.index(split), canvas])

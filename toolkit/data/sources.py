@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from toolkit.data import digits, folders, scenes
 from toolkit.data.images import SPLITS
 from toolkit.errors import CnnkitError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 USAGE = "use digits, digit-scenes[:SIZE], folder:PATH or voc:PATH"
 
@@ -58,7 +62,9 @@ def parse_source(text: str) -> Source:
     raise CnnkitError(f"--data {text!r}: unknown data source; {USAGE}")
 
 
-def split_arrays(source: str, split: str, input_size: tuple[int, int, int], seed: int = 0):
+def split_arrays(
+    source: str, split: str, input_size: tuple[int, int, int], seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(images uint8 NHWC at input_size, targets, classes) of one split of `source`.
 
     Targets are int64 (N,) for classification, uint8 (N, H, W) label maps (255 = ignore)

@@ -7,10 +7,14 @@ the ignore label), so no pixel is ever interpolated in a mask.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from toolkit.data.images import IGNORE
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,9 @@ def random_crop(
     return images, masks
 
 
-def random_hflip(images, masks, gen: torch.Generator):
+def random_hflip(
+    images: torch.Tensor, masks: torch.Tensor | None, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Mirror a random half of the batch left-right (masks too)."""
     flip = torch.rand(images.shape[0], generator=gen) < 0.5
     images = torch.where(flip[:, None, None, None], images.flip(-1), images)
@@ -66,7 +72,7 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0)
 
 
-def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
+def normalize(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """(x - mean) / std per channel, on 0..1 floats."""
     view = (1, -1, 1, 1) if x.dim() == 4 else (-1, 1, 1)
     mean = torch.as_tensor(mean, dtype=x.dtype).view(view)
@@ -74,7 +80,9 @@ def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
     return (x - mean) / std
 
 
-def augment_batch(images, masks, augment: Augment, gen: torch.Generator):
+def augment_batch(
+    images: torch.Tensor, masks: torch.Tensor | None, augment: Augment, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Apply crop, flip and jitter to a uint8 batch; returns float 0..1 images and masks."""
     images, masks = random_crop(images, masks, augment.crop_padding, gen)
     if augment.hflip:

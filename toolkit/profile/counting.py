@@ -7,12 +7,16 @@ int8 forms). FLOPs = 2 x MACs for those, plus the per-element costs in FLOP_RULE
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
 from onnx import TensorProto
 
 from toolkit.profile.graph import Graph
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 CONVENTION = (
     "MACs = multiply-accumulates of Conv, ConvTranspose, Gemm, MatMul and their int8 forms "
@@ -178,7 +182,14 @@ def owned_tensors(node: onnx.NodeProto, graph: Graph) -> tuple[list[str], list[s
     return params, buffers
 
 
-def roots(node, slots, graph: Graph, *, require_float: bool, weight_op: bool) -> list[str]:
+def roots(
+    node: onnx.NodeProto,
+    slots: Sequence[int],
+    graph: Graph,
+    *,
+    require_float: bool,
+    weight_op: bool,
+) -> list[str]:
     """Initializers behind the given input slots that count as parameters."""
     found = []
     for slot in slots:

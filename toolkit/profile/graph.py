@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -23,6 +24,11 @@ from onnx.external_data_helper import (
 from toolkit.errors import CnnkitError
 from toolkit.onnxfile import load_onnx, read_metadata
 from toolkit.progress import note
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import onnxruntime as ort
 
 # Initializers at most this big stay in the skeleton (shape constants, Resize scales, ...).
 SMALL_CONSTANT = 4096
@@ -77,7 +83,12 @@ class Graph:
         return tensor
 
 
-def load_graph(source, *, input_size=None, batch: int = 1) -> Graph:
+def load_graph(
+    source: str | Path | onnx.ModelProto,
+    *,
+    input_size: Sequence[int] | None = None,
+    batch: int = 1,
+) -> Graph:
     """Load `source` (path or ModelProto), fix the input size and infer every tensor shape."""
     if isinstance(source, onnx.ModelProto):
         model, name, folder = source, source.graph.name or "model", None
@@ -131,7 +142,14 @@ def constant_tensor(node: onnx.NodeProto) -> TensorProto:
     return numpy_helper.from_array(array, node.output[0])
 
 
-def static_input(model, constants, input_size, batch, metadata, name):
+def static_input(
+    model: onnx.ModelProto,
+    constants: dict,
+    input_size: Sequence[int] | None,
+    batch: int,
+    metadata: dict,
+    name: str,
+) -> tuple[str, tuple[int, ...]]:
     """The image input's name and static shape: dynamic dims from batch and input_size."""
     inputs = [i for i in model.graph.input if i.name not in constants]
     if len(inputs) != 1:
@@ -268,7 +286,7 @@ def measure_shapes(graph: Graph, names: list[str]) -> None:
         graph.dtypes.setdefault(meta.name, helper.np_dtype_to_tensor_dtype(array.dtype))
 
 
-def example_input(session, graph: Graph) -> np.ndarray:
+def example_input(session: ort.InferenceSession, graph: Graph) -> np.ndarray:
     """A random input of the profiled shape and the session's input type."""
     kind = session.get_inputs()[0].type
     dtype = {"tensor(float)": np.float32, "tensor(float16)": np.float16}.get(kind)

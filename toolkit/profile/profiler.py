@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -12,8 +13,19 @@ from toolkit.profile.graph import Graph, load_graph
 from toolkit.profile.receptive import Field, receptive_fields
 from toolkit.profile.report import Layer, Profile, Totals
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
-def profile_onnx(path_or_proto, *, input_size=None, batch: int = 1) -> Profile:
+    from toolkit.profile.counting import Counts
+
+
+def profile_onnx(
+    path_or_proto: str | Path | onnx.ModelProto,
+    *,
+    input_size: Sequence[int] | None = None,
+    batch: int = 1,
+) -> Profile:
     """Profile an .onnx file or ModelProto at `input_size` (C,H,W; dynamic dims) and `batch`."""
     graph = load_graph(path_or_proto, input_size=input_size, batch=batch)
     fields, warnings = receptive_fields(graph)
@@ -58,7 +70,9 @@ def profile_onnx(path_or_proto, *, input_size=None, batch: int = 1) -> Profile:
     )
 
 
-def build_layer(node: onnx.NodeProto, index: int, graph: Graph, field: Field | None):
+def build_layer(
+    node: onnx.NodeProto, index: int, graph: Graph, field: Field | None
+) -> tuple[Layer, Counts]:
     """One table row for a node, and its Counts (for parameter ownership)."""
     counts = count_node(node, graph)
     out = node.output[0]

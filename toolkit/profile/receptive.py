@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import onnx
 
 from toolkit.profile.graph import Graph
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 WINDOWS = {"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool"}
 WEIGHT_INDEX = {"Conv": 1, "ConvInteger": 1, "QLinearConv": 3, "ConvTranspose": 1}
@@ -57,7 +62,13 @@ def receptive_fields(graph: Graph) -> tuple[dict[str, Field], list[str]]:
     return fields, warnings
 
 
-def propagate(node: onnx.NodeProto, inputs: list[Field], in_shape, graph: Graph, warnings):
+def propagate(
+    node: onnx.NodeProto,
+    inputs: list[Field],
+    in_shape: tuple[int, ...] | None,
+    graph: Graph,
+    warnings: list[str],
+) -> Field:
     """The field of a node's outputs from the fields of its inputs (and the first's shape)."""
     op, field = node.op_type, inputs[0]
     if field.whole or not field.size:
@@ -84,7 +95,7 @@ def propagate(node: onnx.NodeProto, inputs: list[Field], in_shape, graph: Graph,
     return field
 
 
-def attr(node: onnx.NodeProto, name: str, default=None):
+def attr(node: onnx.NodeProto, name: str, default: object = None) -> Any:
     """An attribute's value, or the default."""
     for a in node.attribute:
         if a.name == name:
@@ -92,7 +103,9 @@ def attr(node: onnx.NodeProto, name: str, default=None):
     return default
 
 
-def window(node, field: Field, graph: Graph, in_shape) -> Field:
+def window(
+    node: onnx.NodeProto, field: Field, graph: Graph, in_shape: tuple[int, ...] | None
+) -> Field:
     """Conv and pooling: grow by the dilated kernel, multiply the jump by the stride.
 
     A window may span more axes than the field (LRN exported as a 3-D pool over C, H, W):
@@ -116,7 +129,13 @@ def window(node, field: Field, graph: Graph, in_shape) -> Field:
     return Field(tuple(size), tuple(jump), tuple(start))
 
 
-def begin_pads(node, kernel, strides, dilations, in_shape) -> list[int]:
+def begin_pads(
+    node: onnx.NodeProto,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    in_shape: tuple[int, ...] | None,
+) -> list[int]:
     """Padding before each window axis, from `pads` or `auto_pad`."""
     n = len(kernel)
     auto = attr(node, "auto_pad", b"NOTSET")
@@ -132,7 +151,7 @@ def begin_pads(node, kernel, strides, dilations, in_shape) -> list[int]:
     return list(pads[:n]) if pads and auto != "VALID" else [0] * n
 
 
-def transposed(node, field: Field, graph: Graph) -> Field:
+def transposed(node: onnx.NodeProto, field: Field, graph: Graph) -> Field:
     """ConvTranspose: the jump shrinks by the stride, the kernel spans k_eff output steps."""
     n = len(field.size)
     kernel = attr(node, "kernel_shape") or graph.shapes[node.input[1]][2:]
@@ -149,7 +168,7 @@ def transposed(node, field: Field, graph: Graph) -> Field:
     return Field(tuple(size), tuple(jump), tuple(start))
 
 
-def upsample(node, field: Field, graph: Graph) -> Field:
+def upsample(node: onnx.NodeProto, field: Field, graph: Graph) -> Field:
     """Resize/Upsample/MaxUnpool: the jump divides by the scale; linear modes add one step."""
     in_shape, out_shape = graph.shapes.get(node.input[0]), graph.shapes.get(node.output[0])
     if in_shape is None or out_shape is None:
@@ -177,7 +196,7 @@ def upsample(node, field: Field, graph: Graph) -> Field:
     return Field(tuple(size), tuple(jump), tuple(start))
 
 
-def padded(node, field: Field, graph: Graph) -> Field:
+def padded(node: onnx.NodeProto, field: Field, graph: Graph) -> Field:
     """Pad: the first output sits `pad` input steps before the first input."""
     pads = attr(node, "pads")
     if pads is None and len(node.input) > 1:
@@ -191,7 +210,7 @@ def padded(node, field: Field, graph: Graph) -> Field:
     return replace(field, start=start)
 
 
-def sliced(node, field: Field, graph: Graph) -> Field:
+def sliced(node: onnx.NodeProto, field: Field, graph: Graph) -> Field:
     """Slice (a crop) on spatial axes: shift the start, multiply the jump by the step."""
     names = list(node.input[1:5]) + [""] * (5 - len(node.input))
     values = [graph.value(i) if i else None for i in names]
@@ -215,7 +234,7 @@ def sliced(node, field: Field, graph: Graph) -> Field:
     return replace(field, start=tuple(start), jump=tuple(jump))
 
 
-def whole(field: Field, in_shape) -> Field:
+def whole(field: Field, in_shape: tuple[int, ...] | None) -> Field:
     """A window over the full feature map: every output sees every input position."""
     if in_shape is None or len(in_shape) < 1 + len(field.size):
         return replace(field, whole=True)
@@ -228,7 +247,7 @@ def whole(field: Field, in_shape) -> Field:
     return Field(size, jump, start, whole=True)
 
 
-def reshaped_away(node, graph: Graph, n: int) -> bool:
+def reshaped_away(node: onnx.NodeProto, graph: Graph, n: int) -> bool:
     """True when a Reshape changes the trailing spatial axes (e.g. NCHW -> N x CHW)."""
     in_shape, out_shape = graph.shapes.get(node.input[0]), graph.shapes.get(node.output[0])
     if in_shape is None or out_shape is None:
@@ -236,7 +255,9 @@ def reshaped_away(node, graph: Graph, n: int) -> bool:
     return len(out_shape) < n + 1 or tuple(out_shape[-n:]) != tuple(in_shape[-n:])
 
 
-def reduces_space(node, graph: Graph, in_shape, n: int) -> bool:
+def reduces_space(
+    node: onnx.NodeProto, graph: Graph, in_shape: tuple[int, ...] | None, n: int
+) -> bool:
     """True when a Reduce* op reduces over a spatial axis."""
     axes = attr(node, "axes")
     if axes is None and len(node.input) > 1 and node.input[1]:
@@ -248,7 +269,7 @@ def reduces_space(node, graph: Graph, in_shape, n: int) -> bool:
     return any(a % rank >= rank - n for a in axes)
 
 
-def merge(node, inputs: list[Field], warnings: list[str]) -> Field:
+def merge(node: onnx.NodeProto, inputs: list[Field], warnings: list[str]) -> Field:
     """Add/Mul/Concat/...: the largest field; warn when branches are misaligned."""
     spatial = [f for f in inputs if f.size and not f.whole]
     if not spatial:

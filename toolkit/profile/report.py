@@ -6,6 +6,10 @@ import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Group
 
 CSV_COLUMNS = (
     "name", "op", "output_shape", "params", "macs", "flops", "receptive_field", "jump",
@@ -129,7 +133,7 @@ class Profile:
         return path
 
 
-def collapse(values: list[float] | None):
+def collapse(values: list[float] | None) -> float | list[float] | None:
     """[435.0, 435.0] -> 435; [3.5, 2.0] -> [3.5, 2]; None stays None."""
     if values is None or not values:
         return None
@@ -137,7 +141,7 @@ def collapse(values: list[float] | None):
     return numbers[0] if len(set(numbers)) == 1 else numbers
 
 
-def text(value) -> str:
+def text(value: float | list[float] | None) -> str:
     """Per-axis value as short text: 435, 3.5x2, or '' when absent."""
     if value is None:
         return ""
@@ -157,7 +161,7 @@ def human(number: float) -> str:
     return f"{number:g}"
 
 
-def render(profile: Profile, top: int | None = None):
+def render(profile: Profile, top: int | None = None) -> Group:
     """A rich renderable: header, per-layer table, by-op breakdown, totals, warnings."""
     from rich.console import Group
     from rich.table import Table

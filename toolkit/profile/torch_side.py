@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -17,6 +18,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from toolkit.profile.counting import CONVENTION, FLOP_RULES
 from toolkit.profile.report import Layer, Profile, Totals
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
@@ -32,7 +36,7 @@ class TorchProfile(Profile):
     params_bn_folded: int = 0  # params_used once each BatchNorm after a conv is folded into it
 
 
-def profile_module(model: nn.Module, input_size, *, batch: int = 1) -> TorchProfile:
+def profile_module(model: nn.Module, input_size: Sequence[int], *, batch: int = 1) -> TorchProfile:
     """Profile `model` in eval mode on a zero input of shape (batch, *input_size)."""
     model = model.eval()
     x = torch.zeros(batch, *input_size)
@@ -85,7 +89,7 @@ def profile_module(model: nn.Module, input_size, *, batch: int = 1) -> TorchProf
     )
 
 
-def leaf_layer(name: str, module: nn.Module, x: torch.Tensor, out) -> Layer:
+def leaf_layer(name: str, module: nn.Module, x: torch.Tensor, out: object) -> Layer:
     """One row: own parameters, MACs by the graph side's rules, output shape and bytes."""
     tensor = out if isinstance(out, torch.Tensor) else None
     macs = module_macs(module, x, tensor)

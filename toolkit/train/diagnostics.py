@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 RELU_FAMILY = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU)
 VANISHING = 1e-7  # a layer whose mean gradient norm is below this learns nothing
@@ -19,7 +23,7 @@ class DeadUnits:
         self.alive: dict[str, torch.Tensor] = {}
         self.calls: dict[str, int] = {}
 
-    def reset_calls(self, *_args) -> None:
+    def reset_calls(self, *_args: object) -> None:
         """Forward pre-hook on the root: a module used twice per forward is two call sites."""
         self.calls.clear()
 
@@ -33,7 +37,7 @@ class DeadUnits:
         seen = self.alive.get(site)
         self.alive[site] = positive if seen is None else seen | positive
 
-    def reduce(self, reduce) -> None:
+    def reduce(self, reduce: Callable[[torch.Tensor], torch.Tensor]) -> None:
         """Combine over ranks: a unit is alive if it fired on any rank."""
         for site, flags in self.alive.items():
             counts = flags.to(torch.int32)
@@ -55,7 +59,7 @@ class DeadUnits:
 
 
 @contextmanager
-def watch_dead_units(model: nn.Module):
+def watch_dead_units(model: nn.Module) -> Iterator[DeadUnits]:
     """Hook every ReLU-family module of `model` for the duration of the block."""
     monitor = DeadUnits()
     handles = [model.register_forward_pre_hook(monitor.reset_calls)]

@@ -3,9 +3,14 @@ accuracy, mean IoU and per-class IoU for segmentation. Sums reduce across ranks.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from toolkit.data.images import IGNORE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAIN_METRIC = {"classification": "top1", "segmentation": "miou"}
 CONFUSION_MAX_CLASSES = 50  # larger confusion matrices stay out of metrics.jsonl
@@ -42,7 +47,7 @@ class Meter:
         confusion = self.confusion.view(self.k, self.k)
         return float(confusion.diag().sum()) / max(1, int(confusion.sum()))
 
-    def all_reduce(self, reduce) -> None:
+    def all_reduce(self, reduce: Callable[[torch.Tensor], torch.Tensor]) -> None:
         """Sum the counts over ranks with `reduce(tensor)` (in place)."""
         reduce(self.confusion)
         reduce(self.sums)

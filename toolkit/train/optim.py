@@ -54,7 +54,9 @@ class LRFactor:
         return 1.0
 
 
-def build_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     """A LambdaLR stepped once per batch (its state_dict is plain numbers)."""
     factor = LRFactor(config, steps_per_epoch)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: factor(step))

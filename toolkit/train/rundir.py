@@ -55,7 +55,7 @@ def prepare(path: Path) -> None:
         note(f"{path}: overwrote the earlier run ({', '.join(stale)})")
 
 
-def write_json(path: Path, data) -> None:
+def write_json(path: Path, data: dict) -> None:
     """Write JSON atomically (temp file + os.replace)."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n")
