@@ -39,6 +39,7 @@ class VGGBackbone(nn.Module):
                 layer.return_indices = switches
 
     def forward(self, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], list[Switch]]:
+        """The c3, c4, c5 feature maps and, when kept, the switch of every pool."""
         feats, switches = {}, []
         for i, layer in enumerate(self.features):
             if isinstance(layer, nn.MaxPool2d) and layer.return_indices:
@@ -63,6 +64,7 @@ class ResNetBackbone(nn.Module):
         self.strides = dict(zip(TAPS, net.stage_strides[1:], strict=True))
 
     def forward(self, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], list[Switch]]:
+        """The c3, c4, c5 feature maps (no switches: ResNet's one pool keeps no indices)."""
         c3 = self.layer2(self.layer1(self.stem(x)))
         c4 = self.layer3(c3)
         return {"c3": c3, "c4": c4, "c5": self.layer4(c4)}, []
@@ -94,7 +96,8 @@ class KeepSize(nn.Module):
 
     pools = 0
 
-    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]):
+    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]) -> torch.Tensor:
+        """`x` as it is: it already has the size of `like`."""
         return x
 
 
@@ -103,7 +106,8 @@ class BilinearUp(nn.Module):
 
     pools = 0
 
-    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]):
+    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]) -> torch.Tensor:
+        """`x` resized bilinearly to the height and width of `like`."""
         return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
@@ -120,7 +124,8 @@ class TransposedUp(nn.Module):
         with torch.no_grad():
             self.up.weight.copy_(bilinear_kernel(channels, 2 * factor))
 
-    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]):
+    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]) -> torch.Tensor:
+        """`x` upsampled by the learned transposed conv, cropped to the size of `like`."""
         # Floor-mode pools can leave the map a pixel short of like/factor: one replicated
         # row and column make the output at least as large, then crop to the exact size.
         x = self.up(F.pad(x, (0, 1, 0, 1), mode="replicate"))
@@ -145,7 +150,8 @@ class UnpoolUp(nn.Module):
                 conv.weight[range(channels), range(channels)] = 1.0
                 conv.bias.zero_()
 
-    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]):
+    def forward(self, x: torch.Tensor, like: torch.Tensor, switches: list[Switch]) -> torch.Tensor:
+        """`x` unpooled through the recorded switches, deepest first, each followed by a conv."""
         for (indices, before), fill in zip(reversed(switches), self.fill, strict=True):
             indices = indices.expand(-1, x.shape[1], -1, -1)
             x = fill(self.unpool(x, indices, output_size=before.shape[-2:]))
@@ -180,6 +186,7 @@ class FCN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-pixel logits [N, K, H, W] at the input size: score c5, add skips, upsample."""
         feats, switches = self.backbone(x)
         y = self.score["c5"](feats["c5"])
         targets = [feats[n] for n in self.skips] + [x]

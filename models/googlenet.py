@@ -44,6 +44,7 @@ class Inception(nn.Module):
         self.out_channels = c1 + c3 + c5 + pp
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The four branches concatenated along channels."""
         branches = (self.branch1, self.branch2, self.branch3, self.branch4)
         return torch.cat([branch(x) for branch in branches], 1)
 
@@ -64,6 +65,7 @@ class AuxHead(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Auxiliary logits [N, num_classes]."""
         return self.head(x)
 
 
@@ -132,6 +134,7 @@ class GoogLeNet(nn.Module):
         return self.fc(self.dropout(torch.flatten(self.avgpool(x), 1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """Logits; in training with aux heads, the tuple (logits, aux1, aux2)."""
         x, aux1, aux2 = self._trunk(x)
         logits = self.forward_head(x)
         if aux1 is None:

@@ -28,6 +28,7 @@ class Maxout(nn.Module):
         self.shift = nn.Parameter(torch.zeros(pieces, channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The channel-wise maximum over the k affine pieces."""
         view = (1, -1) + (1,) * (x.dim() - 2)
         out = x * self.scale[0].view(view) + self.shift[0].view(view)
         for k in range(1, self.scale.shape[0]):

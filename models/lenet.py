@@ -53,6 +53,7 @@ class LeNet5(nn.Module):
         return self.head(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits [N, num_classes]: forward_features, then forward_head."""
         return self.forward_head(self.forward_features(x))
 
 

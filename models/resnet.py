@@ -30,6 +30,7 @@ class BasicBlock(nn.Module):
         self.act = activation(act, planes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The residual branch plus the (downsampled) input, then the activation."""
         identity = x if self.downsample is None else self.downsample(x)
         return self.act(self.conv2(self.conv1(x)) + identity)
 
@@ -57,6 +58,7 @@ class Bottleneck(nn.Module):
         self.act = activation(act, out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The residual branch plus the (downsampled) input, then the activation."""
         identity = x if self.downsample is None else self.downsample(x)
         return self.act(self.conv3(self.conv2(self.conv1(x))) + identity)
 
@@ -132,6 +134,7 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits [N, num_classes]: forward_features, then forward_head."""
         return self.forward_head(self.forward_features(x))
 
 

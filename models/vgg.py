@@ -97,6 +97,7 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(x), 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits [N, num_classes]: forward_features, then forward_head."""
         return self.forward_head(self.forward_features(x))
 
 
