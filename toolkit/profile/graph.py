@@ -258,6 +258,8 @@ def measure_shapes(graph: Graph, names: list[str]) -> None:
     """Run onnxruntime once with `names` as extra outputs and record their shapes."""
     import onnxruntime as ort
 
+    from toolkit.runtime.session import LOAD_ERRORS
+
     model = graph.model
     if graph.folder is not None:
         load_external_data_for_model(model, str(graph.folder))
@@ -275,7 +277,7 @@ def measure_shapes(graph: Graph, names: list[str]) -> None:
         session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         feed = {graph.input_name: example_input(session, graph)}
         outputs = session.run(None, feed)
-    except Exception as exc:  # onnxruntime raises its own untyped errors for bad graphs
+    except LOAD_ERRORS as exc:  # onnxruntime's own error types for graphs it cannot run
         raise CnnkitError(
             f"{graph.name}: onnxruntime could not run the model to measure shapes: "
             f"{str(exc).splitlines()[0]}"
