@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+
+if TYPE_CHECKING:
+    from toolkit.runtime.preprocess import ModelSpec
+    from toolkit.runtime.session import SessionHandle
 
 ORT_DTYPES = {
     "tensor(float)": np.float32,
@@ -33,7 +38,7 @@ class InputPlan:
     dtype: type
 
 
-def model_label(handle) -> str:
+def model_label(handle: SessionHandle) -> str:
     """A short name for a model in messages: its file name."""
     return Path(handle.path).name
 
@@ -74,7 +79,9 @@ def concrete_shape(
     return tuple(shape)
 
 
-def plan_inputs(handle, batch: int, input_size: Sequence[int] | None = None) -> list[InputPlan]:
+def plan_inputs(
+    handle: SessionHandle, batch: int, input_size: Sequence[int] | None = None
+) -> list[InputPlan]:
     """Concrete shapes for every input; cnnkit metadata gives the size unless --input-size."""
     size = input_size or handle.meta.get("input_size")
     plans = []
@@ -103,7 +110,7 @@ def random_inputs(plans: Sequence[InputPlan], seed: int = 0) -> dict[str, np.nda
     return feeds
 
 
-def announce_foreign(handle, plans: Sequence[InputPlan]) -> None:
+def announce_foreign(handle: SessionHandle, plans: Sequence[InputPlan]) -> None:
     """Tell the user that a model without cnnkit metadata gets random inputs."""
     if not handle.meta:
         shapes = ", ".join(f"{p.name} {list(p.shape)}" for p in plans)
@@ -129,7 +136,7 @@ def batch_files(files: Sequence[Path], batch: int) -> list[Path]:
     return [files[i % len(files)] for i in range(batch)]
 
 
-def image_spec(handle, size: Sequence[int], announce: bool = True):
+def image_spec(handle: SessionHandle, size: Sequence[int], announce: bool = True) -> ModelSpec:
     """The runtime's ModelSpec for a session at concrete (C, H, W); defaults announced."""
     from toolkit.runtime.preprocess import SpecFlags, describe_defaults, model_spec, require_nchw
 
@@ -145,7 +152,7 @@ def image_spec(handle, size: Sequence[int], announce: bool = True):
     return spec
 
 
-def image_batch(spec, files: Sequence[Path]) -> np.ndarray:
+def image_batch(spec: ModelSpec, files: Sequence[Path]) -> np.ndarray:
     """Decode and preprocess files into one float32 NCHW batch (the runtime's rules)."""
     from toolkit.runtime.preprocess import load_image
 

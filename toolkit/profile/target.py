@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import CnnkitError
 from toolkit.profile.profiler import profile_onnx
 from toolkit.profile.report import Profile
 from toolkit.progress import note
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def profile_target(
@@ -51,7 +55,9 @@ def profile_target(
     return profile
 
 
-def profile_run(run_dir: Path, input_size, batch: int, quiet: bool) -> Profile:
+def profile_run(
+    run_dir: Path, input_size: Sequence[int] | None, batch: int, quiet: bool
+) -> Profile:
     """A run folder: its model.onnx when exported, else its checkpoint exported on the fly."""
     onnx_path = run_dir / "model.onnx"
     if onnx_path.is_file():
@@ -60,7 +66,7 @@ def profile_run(run_dir: Path, input_size, batch: int, quiet: bool) -> Profile:
     return profile_exported(run_dir, None, input_size, batch, quiet)
 
 
-def profile_zoo(name: str, input_size, batch: int, quiet: bool) -> Profile:
+def profile_zoo(name: str, input_size: Sequence[int] | None, batch: int, quiet: bool) -> Profile:
     """A zoo name: check the input size layer by layer, export random weights, profile."""
     import models
 
@@ -70,7 +76,13 @@ def profile_zoo(name: str, input_size, batch: int, quiet: bool) -> Profile:
     return profile_exported(name, input_size, input_size, batch, quiet)
 
 
-def profile_exported(source, export_size, input_size, batch: int, quiet: bool) -> Profile:
+def profile_exported(
+    source: str | Path,
+    export_size: Sequence[int] | None,
+    input_size: Sequence[int] | None,
+    batch: int,
+    quiet: bool,
+) -> Profile:
     """Export `source` (run folder, .pt, zoo name) to a temporary .onnx and profile it."""
     from toolkit.export import export_onnx
 
