@@ -161,6 +161,9 @@ def write_checkpoints(root: Path, run: Path) -> dict[str, Path]:
     torch.save(other, root / "other-model.pt")
     misfit = dict(real, state_dict={k: torch.zeros(1) for k in real["state_dict"]})
     torch.save(misfit, root / "misfit.pt")  # a cnnkit checkpoint no tensor of which fits
+    (root / "misfit-run").mkdir()  # a run folder whose last.pt is not its model's
+    shutil.copy(run / "config.json", root / "misfit-run" / "config.json")
+    torch.save(dict(misfit, epoch=1), root / "misfit-run" / "last.pt")
     torch.save({"weights": torch.zeros(3)}, root / "plain-dict.pt")
     torch.save(real["state_dict"], root / "state-dict.pt")  # what people often save
     marker = root / "PWNED"
@@ -172,6 +175,7 @@ def write_checkpoints(root: Path, run: Path) -> dict[str, Path]:
     return {
         "other": root / "other-model.pt",
         "misfit": root / "misfit.pt",
+        "misfit_run": root / "misfit-run",
         "plain": root / "plain-dict.pt",
         "state_dict": root / "state-dict.pt",
         "evil": root / "evil.pt",

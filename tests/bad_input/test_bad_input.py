@@ -14,6 +14,7 @@ must never come out as a confident-looking label.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -42,6 +43,7 @@ CASES = [
     ("train-folder-one-class", "train lenet --data folder:{root}/junk --runs-dir {out}", ("junk",)),
     ("train-resume-missing", "train --resume {root}/nope", ("--resume",)),
     ("train-resume-not-run", "train --resume {empty}", ("config.json",)),
+    ("train-resume-misfit", "train --resume {misfit_run}", ("last.pt", "do not fit")),
     ("train-run-exists", "train lenet --runs-dir {root}/runs --name lenet --limit 16", ("lenet",)),
     ("train-init-misfit", "train lenet --init-from {misfit} --runs-dir {out}", ("no tensor",)),
     ("train-init-onnx", "train lenet --init-from {onnx} --runs-dir {out}", ("model.onnx",)),
@@ -208,3 +210,22 @@ def test_existing_results_are_not_overwritten(world, tmp_path, untouched):
     again = invoke("infer", world.onnx, world.good, world.zero, "--out", tmp_path)
     assert_one_line_error(again, "results.jsonl", "--resume")
     assert snapshot(tmp_path) == before
+
+
+def test_a_damaged_results_file_is_left_alone(world, tmp_path, untouched):
+    """--resume over a results.jsonl with a garbled line refuses, naming the line; unchanged."""
+    results = tmp_path / "results.jsonl"
+    results.write_text('{"path": "a.png", "status": "ok"}\nnot json at all\n')
+    before = snapshot(tmp_path)
+    result = invoke("infer", world.onnx, world.good, "-o", tmp_path, "--resume")
+    assert_one_line_error(result, "results.jsonl:2", "resume")
+    assert snapshot(tmp_path) == before
+
+
+def test_a_misfit_resume_leaves_the_run_as_it_was(world, tmp_path):
+    """train --resume with weights of another shape: refused, the run folder byte-identical."""
+    run = tmp_path / "run"
+    shutil.copytree(world.misfit_run, run)
+    before = snapshot(run)
+    assert_one_line_error(invoke("train", "--resume", run), "do not fit")
+    assert snapshot(run) == before

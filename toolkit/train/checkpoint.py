@@ -93,15 +93,21 @@ def model_from_checkpoint(checkpoint: dict) -> nn.Module:
     import models
 
     model = models.build(checkpoint["model"], **checkpoint["model_args"])
+    load_weights(model, checkpoint)
+    return model.eval()
+
+
+def load_weights(model: nn.Module, checkpoint: dict) -> None:
+    """Load a checkpoint's state_dict into `model`; a CnnkitError when the tensors do not fit."""
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
+        lines = str(exc).strip().splitlines()
+        detail = lines[1].strip() if len(lines) > 1 else lines[0]  # the first mismatch
         raise CnnkitError(
             f"{checkpoint.get('path', 'checkpoint')}: weights do not fit "
-            f"{checkpoint['model']} ({first[:160]})"
+            f"{checkpoint['model']} ({detail[:160]})"
         ) from None
-    return model.eval()
 
 
 def rng_state() -> dict:

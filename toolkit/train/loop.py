@@ -31,7 +31,13 @@ from toolkit.data.images import IGNORE
 from toolkit.errors import CnnkitError
 from toolkit.progress import note, progress_bar
 from toolkit.train import distributed, prepare, rundir
-from toolkit.train.checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
+from toolkit.train.checkpoint import (
+    load_checkpoint,
+    load_weights,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+)
 from toolkit.train.config import TrainConfig
 from toolkit.train.curves import plot_curves
 from toolkit.train.diagnostics import GradStats, warnings_for, watch_dead_units
@@ -365,7 +371,7 @@ def resume_state(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
 ) -> tuple[int, dict]:
     """Load weights, optimiser, scheduler and RNG from last.pt; the epoch and best so far."""
-    model.load_state_dict(checkpoint["state_dict"])
+    load_weights(model, checkpoint)
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     restore_rng(checkpoint["rng"])
