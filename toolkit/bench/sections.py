@@ -65,24 +65,19 @@ def digits_test_tensors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The digits test split, preprocessed with the model's own metadata (NCHW float32)."""
     from toolkit.data import split_arrays
+    from toolkit.export.calibration import normalise
 
     images, targets, _ = split_arrays("digits", "test", tuple(size), 0)
-    mean = np.asarray(session_handle.meta["mean"], dtype=np.float32)
-    std = np.asarray(session_handle.meta["std"], dtype=np.float32)
-    x = (images.astype(np.float32) / np.float32(255) - mean) / std
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2)), np.asarray(targets)
+    meta = session_handle.meta
+    return normalise(images, meta["mean"], meta["std"]), np.asarray(targets)
 
 
-def predictions(path: Path, x: np.ndarray, threads: int, batch: int = 64) -> np.ndarray:
+def predictions(path: Path, x: np.ndarray, threads: int) -> np.ndarray:
     """Top-1 class indices of a model over an array, in batches."""
+    from toolkit.export.evaluate import predict
     from toolkit.runtime.session import open_session
 
-    handle = open_session(path, device="cpu", threads=threads, quiet=True)
-    out = [
-        handle.session.run(None, {handle.input_name: x[i : i + batch]})[0].argmax(1)
-        for i in range(0, len(x), batch)
-    ]
-    return np.concatenate(out)
+    return predict(open_session(path, device="cpu", threads=threads, quiet=True).session, x)
 
 
 def top1_agreement(fp32: Path, int8: Path, size: tuple[int, int, int], threads: int) -> dict:

@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -99,12 +97,13 @@ def normalised(
     import torch
 
     from toolkit.data import split_arrays
+    from toolkit.export.calibration import normalise
 
     images, targets, _ = split_arrays(DATA, split, tuple(size), 0)
     if limit is not None:
         images, targets = images[:limit], targets[:limit]
-    x = (images.astype(np.float32) / 255.0 - np.float32(mean)) / np.float32(std)
-    return torch.from_numpy(x.transpose(0, 3, 1, 2).copy()), torch.from_numpy(targets.copy())
+    x = normalise(images, mean, std)
+    return torch.from_numpy(x), torch.from_numpy(targets.copy())
 
 
 def bare_loop(
