@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.bad_input.conftest import invoke, snapshot, with_external_data
+from tests.bad_input.conftest import Evil, invoke, png_header, snapshot, with_external_data
 from tests.conftest import assert_one_line_error, run_cli
 
 PICKLE_CASES = [
@@ -91,6 +91,53 @@ def test_max_pixels_lowers_the_limit(world, tmp_path):
     assert result.returncode == 1, result.stderr
     row = json.loads((tmp_path / "results.jsonl").read_text())
     assert "400 pixels is over the limit of 100" in row["error"]
+
+
+def test_a_bomb_under_twice_the_limit_is_refused_too(world, tmp_path):
+    """Pillow only warns between 1x and 2x its limit; cnnkit's own guard refuses there."""
+    tall = tmp_path / "tall.png"
+    tall.write_bytes(png_header(100_000, 1_000))  # 1e8 pixels: over 89.5M, under 2x
+    result = invoke("infer", world.onnx, tall, "-o", tmp_path / "out")
+    assert result.returncode == 1, result.stderr
+    row = json.loads((tmp_path / "out" / "results.jsonl").read_text())
+    assert "100,000,000 pixels is over the limit" in row["error"]
+
+
+def test_training_folders_skip_bombs(tmp_path):
+    """train --data folder: decodes with the same guard; bombs are skipped and named."""
+    for name, (width, height) in {"a": (100_000, 1_000), "b": (60_000, 60_000)}.items():
+        (tmp_path / "data" / name).mkdir(parents=True)
+        (tmp_path / "data" / name / "bomb.png").write_bytes(png_header(width, height))
+    result = invoke(
+        "train", "lenet", "--data", f"folder:{tmp_path / 'data'}", "--runs-dir", tmp_path
+    )
+    assert_one_line_error(result, "no readable images")
+    assert "skipped" in result.stderr and "bomb.png" in result.stderr
+
+
+def test_npy_files_are_never_unpickled(world, tmp_path):
+    """An object .npy (a pickle inside) is refused by infer; its code never runs."""
+    evil = tmp_path / "evil.npy"
+    np.save(evil, np.array([Evil(world.marker)], dtype=object), allow_pickle=True)
+    result = invoke("infer", world.onnx, evil, world.good, "-o", tmp_path / "out")
+    assert_one_line_error(result, "evil.npy")
+    assert not world.marker.exists()
+
+
+def test_masks_replace_planted_links_not_their_targets(world, tmp_path):
+    """A link planted at OUT/masks/x.png is replaced; the file it pointed to is untouched."""
+    image = colour_images(tmp_path / "in")[0]
+    precious = tmp_path / "precious.png"
+    precious.write_bytes(b"not yours to overwrite")
+    out = tmp_path / "out"
+    for folder in ("masks", "overlays"):
+        (out / folder).mkdir(parents=True)
+        (out / folder / "img.png").symlink_to(precious)
+    result = invoke("infer", world.seg, image, "-o", out, "--overlay")
+    assert result.returncode == 0, result.stderr
+    assert precious.read_bytes() == b"not yours to overwrite"
+    assert not (out / "masks" / "img.png").is_symlink()
+    assert Image.open(out / "masks" / "img.png").size == (5, 6)
 
 
 def colour_images(root: Path) -> list[Path]:

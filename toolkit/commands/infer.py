@@ -79,8 +79,9 @@ def infer_cmd(
     """Run an ONNX model over images: OUT/results.jsonl, masks for segmentation.
 
     INPUTS are files, folders (recursive), globs, .txt lists of paths or .npy
-    arrays. A bad file gets an error row and the run goes on; exit code 1
-    when any input failed. Cnnkit models carry their preprocessing; foreign
+    arrays. A bad input (unreadable, over --max-pixels, an array holding NaN
+    or inf) gets an error row and the run goes on; exit code 1 when any
+    input failed. Cnnkit models carry their preprocessing; foreign
     ones take --size/--mean/--std/--labels/--gray.
 
     \b
