@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from toolkit.errors import CnnkitError
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from toolkit.bench.compare import CompareRow
     from toolkit.bench.sweep import BenchEntry
 
 MAX_HISTOGRAMS = 6  # more overlaid histograms are unreadable
@@ -30,13 +34,30 @@ def check_plot_path(path: str | Path) -> Path:
     return path
 
 
-def plot_bench(entries: Sequence, path: str | Path) -> Path:
-    """Write a PNG: per-run latency histograms and throughput/p50 against batch size."""
+def pyplot() -> ModuleType:
+    """matplotlib.pyplot on the Agg backend (files only, no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save(figure: Figure, path: Path) -> Path:
+    """Lay out, write and close `figure`; its path."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def plot_bench(entries: Sequence[BenchEntry], path: str | Path) -> Path:
+    """Write a PNG: per-run latency histograms and throughput/p50 against batch size."""
+    plt = pyplot()
     path = check_plot_path(path)
     figure, (hist, thru, lat) = plt.subplots(1, 3, figsize=(16, 4.5))
     shown = list(entries)[:MAX_HISTOGRAMS]
@@ -62,20 +83,12 @@ def plot_bench(entries: Sequence, path: str | Path) -> Path:
         axis.set_xscale("log", base=2)
         axis.grid(alpha=0.3)
         axis.legend(fontsize="small")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save(figure, path)
 
 
-def plot_compare(rows: Sequence, path: str | Path) -> Path:
+def plot_compare(rows: Sequence[CompareRow], path: str | Path) -> Path:
     """Write a figure: p50 latency against GMACs (log-log, labelled) and parameters."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     path = check_plot_path(path)
     figure, (cost, size) = plt.subplots(1, 2, figsize=(13, 5))
     for row in rows:
@@ -87,8 +100,4 @@ def plot_compare(rows: Sequence, path: str | Path) -> Path:
     names = [row.model for row in rows]
     size.barh(names, [row.params / 1e6 for row in rows])
     size.set(xlabel="parameters (M)", title="parameters")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save(figure, path)
