@@ -17,6 +17,7 @@ from rich.console import Console
 from toolkit.demo import samples
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.runtime.results import read_rows
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def infer_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) ->
     summary = run_inference(
         onnx_path, [str(folder)], out_dir, batch_size=8, overlay=True, quiet=config.quiet
     )
-    rows = samples.read_results(Path(summary.results))
+    rows = read_rows(Path(summary.results))
     if len(classes) and targets.ndim == 1:
         score = samples.score_classification(rows, truth)
         headline = f"accuracy {score['accuracy']:.2%}"

@@ -54,11 +54,6 @@ def write_broken_files(folder: Path, good_png: Path) -> list[Path]:
     return paths
 
 
-def read_results(results: Path) -> list[dict]:
-    """The rows of a results.jsonl file."""
-    return [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
-
-
 def score_classification(rows: list[dict], truth: dict[str, str]) -> dict:
     """Accuracy of `infer` rows against the truth of the files that have one."""
     scored = [r for r in rows if Path(r["path"]).name in truth]
