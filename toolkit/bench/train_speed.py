@@ -82,8 +82,9 @@ def train_with_fit(
 
 def fit_epoch_times(run_dir: Path) -> list[float]:
     """Epoch wall times from the run's metrics.jsonl."""
-    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-    return [float(json.loads(line)["time_s"]) for line in lines if line.strip()]
+    from toolkit.train.rundir import read_metrics
+
+    return [float(row["time_s"]) for row in read_metrics(run_dir)]
 
 
 def normalised(
