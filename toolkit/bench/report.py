@@ -85,6 +85,7 @@ def random_checkpoint(name: str, size: tuple[int, int, int], folder: Path) -> Pa
     import torch
 
     import models
+    from toolkit.runtime.preprocess import IMAGENET_MEAN, IMAGENET_STD
     from toolkit.train.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
@@ -96,8 +97,8 @@ def random_checkpoint(name: str, size: tuple[int, int, int], folder: Path) -> Pa
         "task": "classification",
         "classes": [str(i) for i in range(1000)],
         "input_size": list(size),
-        "mean": [0.485, 0.456, 0.406][: size[0]],
-        "std": [0.229, 0.224, 0.225][: size[0]],
+        "mean": list(IMAGENET_MEAN[: size[0]]),
+        "std": list(IMAGENET_STD[: size[0]]),
         "state_dict": model.state_dict(),
     }
     return save_checkpoint(checkpoint, folder / "best.pt")
