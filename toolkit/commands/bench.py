@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit.commands.common import SizeParam, int_list, json_option, print_json, quiet_option
+from toolkit.errors import CnnkitError
 
 
 @click.command("bench")
@@ -119,7 +120,9 @@ def compare_cmd(names, iterations, warmup, threads, cache, plot, as_json, quiet)
     from toolkit.bench.compare import compare_models
     from toolkit.bench.text import print_compare
 
-    chosen = [n.strip() for n in names.split(",") if n.strip()] if names else None
+    chosen = [n.strip() for n in names.split(",") if n.strip()] if names is not None else None
+    if chosen == []:
+        raise CnnkitError(f"--models {names!r}: no model names in it (see `cnnkit models`)")
     rows = compare_models(
         chosen,
         iterations=iterations,
