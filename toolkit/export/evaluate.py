@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 from onnxruntime import InferenceSession
 
+from toolkit.bench.measure import time_runs
 from toolkit.export.calibration import Samples
 from toolkit.runtime.masks import IGNORE
 from toolkit.runtime.session import open_session
@@ -32,16 +31,10 @@ def predict(session: InferenceSession, x: np.ndarray) -> np.ndarray:
 
 
 def latency_ms(session: InferenceSession, sample: np.ndarray, runs: int = LATENCY_RUNS) -> float:
-    """Median wall time of one batch-1 run, after three warm-up runs."""
+    """Median wall time of one batch-1 run, after three untimed runs (bench's timing loop)."""
     feed = {session.get_inputs()[0].name: sample[None]}
-    for _ in range(3):
-        session.run(None, feed)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    measurement = time_runs(lambda: session.run(None, feed), warmup=2, iterations=runs)
+    return measurement.stats.p50_ms
 
 
 def confusion_matrix(pred: np.ndarray, target: np.ndarray, num_classes: int) -> np.ndarray:
