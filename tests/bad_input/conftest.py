@@ -141,12 +141,14 @@ def write_images(root: Path) -> dict[str, Path]:
     (root / "empty").mkdir()
     (root / "bombs").mkdir()
     (root / "bombs" / "bomb.png").write_bytes(png_header(60_000, 60_000))
+    (root / "tall.png").write_bytes(png_header(100_000, 1_000))  # Pillow only warns here
     files = {
         "good": good,
         "zero": root / "zero.png",
         "truncated": root / "truncated.png",
         "fake": root / "junk" / "notes.png",
         "bomb": root / "bombs" / "bomb.png",
+        "tall": root / "tall.png",
         "empty": root / "empty",
     }
     files["zero"].write_bytes(b"")
@@ -227,6 +229,8 @@ def world(tmp_path_factory) -> SimpleNamespace:
     stack[1, 0, 0, 0] = np.inf
     np.save(root / "stack.npy", stack)
     paths["nan"], paths["stack"] = root / "nan.npy", root / "stack.npy"
+    paths["wrong_shape"] = root / "wrong-shape.npy"
+    np.save(paths["wrong_shape"], np.zeros((3, 8, 8), np.float32))
     paths["labels3"] = root / "labels3.txt"
     paths["labels3"].write_text("cat\ndog\nbird\n")
     paths["labels11"] = root / "labels11.txt"

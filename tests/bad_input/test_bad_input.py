@@ -191,11 +191,11 @@ def rows_by_path(results) -> dict[str, dict]:
 
 def test_partial_batch_reports_each_bad_input(world, tmp_path, untouched):
     """Good and bad inputs in one batch: exit 1, one error row per bad input, the rest ok."""
-    inputs = ["good", "zero", "truncated", "fake", "bomb", "nan", "stack"]
+    inputs = ["good", "zero", "truncated", "fake", "bomb", "tall", "nan", "wrong_shape", "stack"]
     paths = [str(getattr(world, name)) for name in inputs]
     result = run_cli("infer", world.onnx, *paths, "--out", tmp_path, "-b", "4", timeout=120)
     assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
     rows = rows_by_path(tmp_path / "results.jsonl")
     stack = str(world.stack)
     ok = {str(world.good), f"{stack}#0", f"{stack}#2"}
@@ -203,7 +203,8 @@ def test_partial_batch_reports_each_bad_input(world, tmp_path, untouched):
     assert len(rows) == len(inputs) + 2  # the stack holds three arrays
     reasons = {path: row["error"] for path, row in rows.items() if row["status"] == "error"}
     assert "empty" in reasons[str(world.zero)]
-    assert "pixels" in reasons[str(world.bomb)] or "bomb" in reasons[str(world.bomb)]
+    assert "bomb" in reasons[str(world.bomb)] and "--max-pixels" in reasons[str(world.tall)]
+    assert "shape" in reasons[str(world.wrong_shape)]
     assert "NaN" in reasons[str(world.nan)] and "NaN" in reasons[f"{stack}#1"]
     assert reasons[str(world.truncated)] and reasons[str(world.fake)]
     failed_lines = [line for line in result.stderr.splitlines() if line.startswith("failed:")]

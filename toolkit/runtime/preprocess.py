@@ -8,6 +8,7 @@ orientation, turns any Pillow mode into the model's, and refuses decompression b
 from __future__ import annotations
 
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ RESIZE_MODES = ("stretch", "center-crop", "letterbox")
 # Errors Pillow raises for files it cannot decode; each becomes that file's error row.
 # struct.error and IndexError come out of some plugins on corrupt headers.
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError)
+# open_image refuses every image over the limit itself (Pillow only warns below twice it),
+# so Pillow's warning would be a stray stderr line on top of that input's error row.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class ImageError(CnnkitError):
