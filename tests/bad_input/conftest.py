@@ -222,6 +222,9 @@ def world(tmp_path_factory) -> SimpleNamespace:
     paths["escape"] = with_external_data(onnx_path, root / "escape", "../outside.data")
     absolute = str(root / "absolute.data")
     paths["absolute"] = with_external_data(onnx_path, root / "absolute", absolute)
+    paths["linked"] = with_external_data(onnx_path, root / "linked", "weights.data")
+    shutil.move(root / "linked" / "weights.data", root / "linked-target.data")
+    (root / "linked" / "weights.data").symlink_to(root / "linked-target.data")
     nan = np.zeros((1, 32, 32), np.float32)
     nan[0, 3, 3] = np.nan
     np.save(root / "nan.npy", nan)

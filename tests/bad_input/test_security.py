@@ -53,10 +53,10 @@ ONNX_READERS = [
 ]
 
 
-@pytest.mark.parametrize("model", ["escape", "absolute"])
+@pytest.mark.parametrize("model", ["escape", "absolute", "linked"])
 @pytest.mark.parametrize("args", [c[1] for c in ONNX_READERS], ids=[c[0] for c in ONNX_READERS])
 def test_external_data_outside_the_model_folder_is_refused(world, tmp_path, args, model):
-    """Weights at ../outside.data or an absolute path: every ONNX reader refuses the file."""
+    """Weights at ../outside.data, an absolute path or through a link leading out: refused."""
     words = [w.replace("{model}", str(getattr(world, model))) for w in args.split()]
     result = invoke(*fill(" ".join(words), world, tmp_path / "out"))
     assert_one_line_error(result, "outside the model's folder")
@@ -182,3 +182,21 @@ def test_masks_never_escape_out(world, tmp_path):
     # Nothing appeared or changed beside the inputs (out/ itself aside).
     after = {k: v for k, v in snapshot(tmp_path / "in").items() if not k.startswith("a/out/")}
     assert after == before
+
+
+def test_results_files_never_follow_planted_links(world, tmp_path):
+    """A link at OUT/results.jsonl is refused; one at OUT/results.csv is replaced."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("not yours to overwrite")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.jsonl").symlink_to(tmp_path / "elsewhere.jsonl")  # dangling on purpose
+    result = invoke("infer", world.onnx, world.good, "-o", out)
+    assert_one_line_error(result, "results.jsonl", "link")
+    assert not (tmp_path / "elsewhere.jsonl").exists()
+    (out / "results.jsonl").unlink()
+    (out / "results.csv").symlink_to(precious)
+    assert invoke("infer", world.onnx, world.good, "-o", out, "--csv").returncode == 0
+    assert precious.read_text() == "not yours to overwrite"
+    assert not (out / "results.csv").is_symlink()
+    assert (out / "results.csv").read_text().startswith("path,status")

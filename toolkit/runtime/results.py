@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
@@ -60,9 +62,19 @@ class ResultsWriter:
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    """results.csv: path, status, label, score, error (top-k stays in the JSON lines)."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
+    """results.csv: path, status, label, score, error (top-k stays in the JSON lines).
+
+    Written to a temp file and moved into place, so a link planted at `path` is replaced
+    rather than followed.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            for row in rows:
+                writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

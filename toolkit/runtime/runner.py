@@ -107,6 +107,8 @@ def local_rows(
 
 def previous_rows(results: Path, resume: bool) -> list[dict]:
     """Rows already written (resume), after repairing a partial last line."""
+    if results.is_symlink():  # appending would write wherever the link points
+        raise CnnkitError(f"{results} is a link; refusing to write through it")
     if not results.exists():
         return []
     if not resume:
