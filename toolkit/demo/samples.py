@@ -59,13 +59,7 @@ def score_classification(rows: list[dict], truth: dict[str, str]) -> dict:
     scored = [r for r in rows if Path(r["path"]).name in truth]
     ok = [r for r in scored if r["status"] == "ok"]
     correct = sum(r["label"] == truth[Path(r["path"]).name] for r in ok)
-    failed = [r for r in rows if r["status"] == "error"]
-    return {
-        "images": len(scored),
-        "accuracy": correct / max(len(ok), 1),
-        "failed": len(failed),
-        "failures": [{"path": Path(r["path"]).name, "error": r["error"]} for r in failed],
-    }
+    return {"images": len(scored), "accuracy": correct / max(len(ok), 1), **failures(rows)}
 
 
 def score_segmentation(rows: list[dict], truth: dict[str, str], out_dir: Path, k: int) -> dict:
@@ -78,11 +72,18 @@ def score_segmentation(rows: list[dict], truth: dict[str, str], out_dir: Path, k
         pred = np.asarray(Image.open(out_dir / row["mask"]))
         target = np.asarray(Image.open(truth[name]))
         confusion += confusion_matrix(pred, target, k)
-    failed = [r for r in rows if r["status"] == "error"]
     return {
         "images": sum(Path(r["path"]).name in truth for r in rows),
         "miou": mean_iou(confusion),
         "pixel_accuracy": float(np.diag(confusion).sum() / max(confusion.sum(), 1)),
+        **failures(rows),
+    }
+
+
+def failures(rows: list[dict]) -> dict:
+    """How many `infer` rows failed, and each one's file name and reason."""
+    failed = [r for r in rows if r["status"] == "error"]
+    return {
         "failed": len(failed),
         "failures": [{"path": Path(r["path"]).name, "error": r["error"]} for r in failed],
     }
