@@ -33,7 +33,7 @@ class ReportPlan:
 
     digits_model: str = "resnet18"
     digits_input: tuple[int, int, int] = (1, 32, 32)
-    epochs: int = 3
+    epochs: int = 5  # enough for the int8 agreement to reflect a trained model
     train_batch: int = 64
     limit: int | None = None  # samples per split (quick runs)
     eager_model: str | None = "resnet18"  # None: reuse the digits model
