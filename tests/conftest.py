@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,28 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env=None)
         text=True,
         timeout=timeout,
         env=full_env,
+    )
+
+
+NO_TORCH = """
+import sys
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch is not allowed here")
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def run_without_torch(code: str, cwd: Path | None = None, timeout: float = 120):
+    """Run Python `code` in a fresh interpreter where `import torch` raises (the edge install)."""
+    return subprocess.run(
+        [sys.executable, "-c", NO_TORCH + textwrap.dedent(code)],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-import textwrap
 
-from tests.conftest import ROOT
+from tests.conftest import run_without_torch
 
 TORCH_FREE = [
     "cli",
@@ -55,21 +53,12 @@ TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.rend
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:
     """Import `module` in a fresh interpreter where `import torch` raises."""
-    code = textwrap.dedent(
+    return run_without_torch(
         f"""
-        import sys
-        class NoTorch:
-            def find_spec(self, name, path=None, target=None):
-                if name == "torch" or name.startswith("torch."):
-                    raise ImportError("torch is not allowed here")
-        sys.meta_path.insert(0, NoTorch())
         import importlib
         importlib.import_module({module!r})
         assert "torch" not in sys.modules
         """
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
 
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
-from tests.conftest import ROOT, assert_one_line_error, run_cli
+from tests.conftest import assert_one_line_error, run_cli, run_without_torch
 
 FAST = ("--iterations", "3", "--warmup", "1", "--threads", "1", "--no-gflops", "--no-save")
 
@@ -56,25 +52,16 @@ def test_bad_input_is_one_clear_line(lenet, args, needles):
 
 def test_bench_runs_with_torch_blocked(lenet, tmp_path):
     """The edge install: bench, its profiler, FLOP count and plot never need torch."""
-    code = textwrap.dedent(
+    result = run_without_torch(
         f"""
-        import sys
-        class NoTorch:
-            def find_spec(self, name, path=None, target=None):
-                if name == "torch" or name.startswith("torch."):
-                    raise ImportError("torch is not allowed here")
-        sys.meta_path.insert(0, NoTorch())
         from cli import cli
         cli(["bench", {str(lenet["onnx"])!r}, "--iterations", "2", "--warmup", "0",
              "--threads", "1", "--ops", "2", "--plot", {str(tmp_path / "b.png")!r},
              "--no-save", "--json"], standalone_mode=False)
         assert "torch" not in sys.modules
-        """
+        """,
+        cwd=tmp_path,
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     (row,) = json.loads(result.stdout)
     assert row["gflops"] > 0 and row["ops"]["runs"] == 2

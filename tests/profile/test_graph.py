@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from tests.conftest import ROOT
+from tests.conftest import run_without_torch
 from tests.profile.conftest import image_input, make_model, output, tensor
 from toolkit.errors import CnnkitError
 from toolkit.onnxfile import write_metadata
@@ -108,19 +104,12 @@ def test_json_document_has_the_design_keys(resnet18_onnx):
 def test_profiling_an_onnx_file_never_imports_torch(tmp_path):
     path = tmp_path / "foreign.onnx"
     onnx.save(conv_net(("batch", 3, 32, 32)), path)
-    code = textwrap.dedent(
+    result = run_without_torch(
         f"""
-        import sys
-        class NoTorch:
-            def find_spec(self, name, path=None, target=None):
-                if name == "torch" or name.startswith("torch."):
-                    raise ImportError("torch is not allowed here")
-        sys.meta_path.insert(0, NoTorch())
         from toolkit.profile import profile_target
         profile = profile_target({str(path)!r}, csv={str(tmp_path / "x.csv")!r})
         assert profile.totals.macs > 0 and "torch" not in sys.modules
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
