@@ -18,6 +18,13 @@ from toolkit.commands.common import SizeParam, json_option, parse_floats, print_
 @click.option("--provider", help="Any other onnxruntime execution provider, by name.")
 @click.option("--allow-fallback", is_flag=True, help="Run on CPU when --device is missing.")
 @click.option("--threads", type=int, help="onnxruntime intra-op threads (default: all cores).")
+@click.option(
+    "--graph-opt",
+    type=click.Choice(["disable", "basic", "extended", "all"]),
+    default="all",
+    show_default=True,
+    help="onnxruntime graph optimisation level.",
+)
 @click.option("--workers", type=int, help="Decode threads (local) or actors (ray; default 2).")
 @click.option("--topk", type=int, default=5, show_default=True, help="Labels kept per input.")
 @click.option("--resume", is_flag=True, help="Continue OUT/results.jsonl after a crash.")
@@ -59,6 +66,7 @@ def infer_cmd(
     provider,
     allow_fallback,
     threads,
+    graph_opt,
     workers,
     topk,
     resume,
@@ -103,6 +111,7 @@ def infer_cmd(
         provider=provider,
         threads=threads,
         allow_fallback=allow_fallback,
+        graph_optimization=graph_opt,
         workers=workers if engine == "local" else None,
         topk=topk,
         resume=resume,
@@ -130,7 +139,8 @@ def infer_cmd(
         click.echo(
             f"{summary.count} inputs: {summary.ok} ok, {summary.failed} failed"
             f" ({summary.resumed} from before) | {summary.images_per_s:.1f} images/s on"
-            f" {summary.provider} ({summary.engine}) | {summary.results}"
+            f" {summary.provider} ({summary.engine}, session {summary.setup_s:.2f} s)"
+            f" | {summary.results}"
         )
     if summary.failed:
         sys.exit(1)

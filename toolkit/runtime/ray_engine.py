@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.errors import CnnkitError
-from toolkit.onnxfile import load_onnx
 from toolkit.runtime.inputs import InputItem
 from toolkit.runtime.predictor import Predictor
 
@@ -102,10 +101,9 @@ class RayJob:
             self.options["threads"] = max(1, (os.cpu_count() or 1) // workers)
 
     def start(self) -> None:
-        """Check the model file, then connect to --address or start a local Ray."""
+        """Connect to --address or start a local Ray (run_inference has checked the model)."""
         if not self.items:
             return
-        load_onnx(self.model, load_external_data=False)  # a bad file fails here, not in actors
         ray = self.ray = import_ray()
         if ray.is_initialized():
             return

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import load_onnx
 from toolkit.progress import note, progress_bar
 from toolkit.runtime.inputs import InputItem, expand_inputs
 from toolkit.runtime.masks import mask_image, mask_names, overlay_image, save_atomic
@@ -132,28 +133,22 @@ def run_inference(
     out_dir: str | Path,
     *,
     batch_size: int = 8,
-    device: str = "auto",
-    provider: str | None = None,
-    threads: int | None = None,
-    allow_fallback: bool = False,
     workers: int | None = None,
-    topk: int = 5,
     resume: bool = False,
     overlay: bool = False,
     csv: bool = False,
     engine: str = "local",
     ray_address: str | None = None,
     ray_workers: int = 2,
-    size: tuple[int, int] | None = None,
-    mean: tuple[float, ...] | None = None,
-    std: tuple[float, ...] | None = None,
-    labels: str | Path | None = None,
-    gray: bool = False,
-    resize: str = "stretch",
-    max_pixels: int | None = None,
     quiet: bool = False,
+    **predictor_options,
 ) -> InferenceSummary:
-    """Predict every input into OUT/results.jsonl (and masks); resumable, bad files reported."""
+    """Predict every input into OUT/results.jsonl (and masks); resumable, bad files reported.
+
+    `predictor_options` are Predictor's (device, provider, threads, allow_fallback,
+    graph_optimization, topk, size, mean, std, labels, gray, resize, max_pixels).
+    The model is checked before anything is written under `out_dir`.
+    """
     if batch_size < 1:
         raise CnnkitError(f"--batch-size {batch_size}: must be at least 1")
     if workers is not None and workers < 1:
@@ -164,36 +159,26 @@ def run_inference(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise CnnkitError(f"--out {out_dir}: is a file, expected a folder for results.jsonl")
+    start = time.perf_counter()
+    if engine == "local":
+        predictor = Predictor(model, quiet=quiet, **predictor_options)
+    else:
+        load_onnx(model, load_external_data=False)  # a bad file fails here, not in actors
     out_dir.mkdir(parents=True, exist_ok=True)
     results = out_dir / RESULTS
     done = previous_rows(results, resume)
     done_keys = {row.get("path") for row in done}
     pending = [item for item in items if item.key not in done_keys]
-    options = dict(
-        device=device,
-        provider=provider,
-        threads=threads,
-        allow_fallback=allow_fallback,
-        topk=topk,
-        size=size,
-        mean=mean,
-        std=std,
-        labels=labels,
-        gray=gray,
-        resize=resize,
-        max_pixels=max_pixels,
-    )
     names = mask_names([item.key for item in items])
     save_mask = MaskWriter(out_dir, names, overlay)
 
-    start = time.perf_counter()
     if engine == "ray":
         from toolkit.runtime.ray_engine import RayJob
 
         job = RayJob(
             model,
             pending,
-            options,
+            predictor_options,
             batch_size=batch_size,
             workers=ray_workers,
             address=ray_address,
@@ -203,7 +188,6 @@ def run_inference(
         job.start()
         rows_iter = job.rows()
     else:
-        predictor = Predictor(model, quiet=quiet, **options)
         rows_iter = local_rows(
             predictor,
             pending,
