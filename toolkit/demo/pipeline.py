@@ -8,6 +8,7 @@ scored against the labels -> runs/demo/REPORT.md.
 from __future__ import annotations
 
 import io
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,10 +106,8 @@ class Recorder:
         return console.export_text()
 
 
-def train_stage(job: Job, config: DemoConfig, rec: Recorder) -> tuple[Path, Stage]:
+def train_stage(job: Job, config: DemoConfig) -> tuple[Path, Stage]:
     """Train `job` into <out>/<job.name>/ and report its test metrics."""
-    import json
-
     from toolkit.train import TrainConfig, fit
 
     note(f"[demo] training {job.model} on {job.data} ({job.epochs} epochs)")
@@ -193,8 +192,6 @@ def bench_stage(job: Job, paths: list[Path], run_dir: Path, config: DemoConfig, 
 
 def infer_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) -> Stage:
     """Write the test split as PNGs (plus broken files), run `infer`, score the results."""
-    import json
-
     from toolkit.data import split_arrays
     from toolkit.runtime import run_inference
 
@@ -203,9 +200,8 @@ def infer_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) ->
     if config.quick:
         images, targets = images[:40], targets[:40]
     folder = config.out / "images" / job.name
-    paths = samples.write_split_pngs(images, targets, list(classes), folder)
+    paths, truth = samples.write_split_pngs(images, targets, list(classes), folder)
     broken = samples.write_broken_files(folder, paths[0])
-    truth = json.loads((folder.parent / f"{job.name}-truth.json").read_text())
     out_dir = config.out / f"infer-{job.name}"
     note(f"[demo] infer over {len(paths)} PNG files and {len(broken)} broken ones")
     summary = run_inference(
@@ -230,7 +226,7 @@ def infer_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) ->
 
 def run_job(job: Job, config: DemoConfig, rec: Recorder) -> list[Stage]:
     """Every stage for one model."""
-    run_dir, trained = train_stage(job, config, rec)
+    run_dir, trained = train_stage(job, config)
     onnx_path, exported = export_stage(job, run_dir, config, rec)
     int8_path, quantized = quantize_stage(job, onnx_path, config, rec)
     profiled = profile_stage(job, onnx_path, config, rec)

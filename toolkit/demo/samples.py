@@ -25,7 +25,7 @@ def _to_pil(image: np.ndarray) -> Image.Image:
 def write_split_pngs(
     images: np.ndarray, targets: np.ndarray, classes: list[str], folder: Path
 ) -> list[Path]:
-    """Write each test image as PNG and its truth to truth.json; returns the image paths."""
+    """Write each test image as PNG (truth kept in <folder>-truth.json); returns (paths, truth)."""
     folder.mkdir(parents=True, exist_ok=True)
     truth, paths = {}, []
     for index, (image, target) in enumerate(zip(images, targets, strict=True)):
@@ -40,7 +40,7 @@ def write_split_pngs(
             truth[path.name] = str(mask_path)
         paths.append(path)
     (folder.parent / f"{folder.name}-truth.json").write_text(json.dumps(truth, indent=1))
-    return paths
+    return paths, truth
 
 
 def write_broken_files(folder: Path, good_png: Path) -> list[Path]:
