@@ -5,17 +5,17 @@ Importing this package registers every model; each family lives in its own modul
 
 # Registration order is the zoo's order in `cnnkit models`: the history of the field.
 # isort: off
-from models import lenet  # noqa: F401
-from models import alexnet  # noqa: F401
-from models import vgg  # noqa: F401
-from models import googlenet  # noqa: F401
-from models import resnet  # noqa: F401
-from models import fcn  # noqa: F401
+from toolkit.models import lenet  # noqa: F401
+from toolkit.models import alexnet  # noqa: F401
+from toolkit.models import vgg  # noqa: F401
+from toolkit.models import googlenet  # noqa: F401
+from toolkit.models import resnet  # noqa: F401
+from toolkit.models import fcn  # noqa: F401
 
 # isort: on
-from models.check import check_input
-from models.layers import ACTIVATIONS, activation
-from models.registry import (
+from toolkit.models.check import check_input
+from toolkit.models.layers import ACTIVATIONS, activation
+from toolkit.models.registry import (
     ModelInfo,
     build,
     catalog,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from models.layers import ConvNormAct, activation, check_common, check_dropout
-from models.registry import register
+from toolkit.models.layers import ConvNormAct, activation, check_common, check_dropout
+from toolkit.models.registry import register
 
 
 @dataclass(frozen=True)

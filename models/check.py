@@ -7,8 +7,8 @@ import copy
 import torch
 from torch import nn
 
-from models.registry import build
 from toolkit.errors import CnnkitError
+from toolkit.models.registry import build
 
 SIZED = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 LARGEST = 8192

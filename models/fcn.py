@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.layers import check_common
-from models.registry import register
-from models.resnet import ResNet, resnet
-from models.vgg import CFGS, VGG
+from toolkit.models.layers import check_common
+from toolkit.models.registry import register
+from toolkit.models.resnet import ResNet, resnet
+from toolkit.models.vgg import CFGS, VGG
 
 UPSAMPLE = ("bilinear", "transposed", "unpool")
 DILATION = (None, 8, 16)

@@ -7,8 +7,8 @@ from functools import partial
 import torch
 from torch import nn
 
-from models.layers import ConvNormAct, activation, check_common, check_dropout
-from models.registry import register
+from toolkit.models.layers import ConvNormAct, activation, check_common, check_dropout
+from toolkit.models.registry import register
 
 # name: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj), from the paper's Table 1.
 # The 5x5 branch is a real 5x5 (torchvision's 3x3 there is a known slip).

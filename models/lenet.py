@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.layers import activation, check_activation, check_common
-from models.registry import register
+from toolkit.models.layers import activation, check_activation, check_common
+from toolkit.models.registry import register
 
 
 class LeNet5(nn.Module):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.layers import ConvNormAct, activation, check_common, check_dropout
-from models.registry import register
+from toolkit.models.layers import ConvNormAct, activation, check_common, check_dropout
+from toolkit.models.registry import register
 
 POOL = "M"
 CFGS: dict[str, list[int | str]] = {

@@ -7,7 +7,7 @@ import subprocess
 from tests.conftest import run_without_torch
 
 TORCH_FREE = [
-    "cli",
+    "toolkit.cli",
     "toolkit.commands",
     "toolkit",
     "toolkit.errors",

@@ -39,7 +39,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def invoke(*args: str):
     """Run the CLI in-process; the result looks like run_cli's CompletedProcess."""
-    import cli
+    from toolkit import cli
 
     result = CliRunner().invoke(cli.cli, [str(a) for a in args])
     return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)

@@ -39,7 +39,7 @@ def lenet(tmp_path_factory) -> dict[str, Path]:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    import models
+    from toolkit import models
     from toolkit.onnxfile import write_metadata
     from toolkit.train.checkpoint import save_checkpoint
 

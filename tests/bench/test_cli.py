@@ -54,7 +54,7 @@ def test_bench_runs_with_torch_blocked(lenet, tmp_path):
     """The edge install: bench, its profiler, FLOP count and plot never need torch."""
     result = run_without_torch(
         f"""
-        from cli import cli
+        from toolkit.cli import cli
         cli(["bench", {str(lenet["onnx"])!r}, "--iterations", "2", "--warmup", "0",
              "--threads", "1", "--ops", "2", "--plot", {str(tmp_path / "b.png")!r},
              "--no-save", "--json"], standalone_mode=False)

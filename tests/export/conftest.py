@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-import models
+from toolkit import models
 from toolkit.data import split_arrays
 from toolkit.export import export_onnx
 from toolkit.export.calibration import normalise

@@ -7,7 +7,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-import models
+from toolkit import models
 from toolkit.export import export_onnx
 from toolkit.export.source import ZOO_SEED
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-import models
-from models.check import output_size
+from toolkit import models
 from toolkit.errors import CnnkitError
+from toolkit.models.check import output_size
 
 
 @pytest.mark.parametrize(

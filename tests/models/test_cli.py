@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-import models
 from tests.conftest import run_cli
+from toolkit import models
 
 
 def test_models_json_lists_the_whole_zoo():

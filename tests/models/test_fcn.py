@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import models
+from toolkit import models
 from toolkit.errors import CnnkitError
 
 ODD = [(61, 47), (33, 35)]

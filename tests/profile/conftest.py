@@ -57,7 +57,7 @@ def trained_like(model):
 
 def small_size(name: str) -> tuple[int, int, int]:
     """The smallest of a few square sizes the zoo model accepts (models.check_input)."""
-    import models
+    from toolkit import models
 
     channels = models.default_input_size(name)[0]
     for side in (32, 64, 96, 128, 160):
@@ -97,7 +97,7 @@ def output(name: str):
 @pytest.fixture(scope="session")
 def resnet18_onnx(tmp_path_factory) -> tuple[Path, object]:
     """ResNet-18 (1000 classes, trained-like BatchNorm) at 3x224x224 and its torch module."""
-    import models
+    from toolkit import models
 
     model = trained_like(models.build("resnet18", num_classes=1000, in_channels=3))
     path = tmp_path_factory.mktemp("resnet18") / "model.onnx"

@@ -105,7 +105,7 @@ def test_a_collapsing_input_size_names_the_layer():
 
 
 def test_checkpoint_without_onnx_is_exported_on_the_fly(tmp_path):
-    import models
+    from toolkit import models
     from toolkit.train.checkpoint import save_checkpoint
 
     run = tmp_path / "lenet"

@@ -41,7 +41,7 @@ def lenet_onnx(tmp_path_factory) -> Path:
     """The registry's LeNet (random weights, seeded) exported by torch's dynamo exporter."""
     import torch
 
-    import models
+    from toolkit import models
 
     torch.manual_seed(0)
     model = models.build("lenet", num_classes=10, in_channels=1).eval()

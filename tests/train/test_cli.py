@@ -6,8 +6,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from cli import cli
 from tests.conftest import assert_one_line_error
+from toolkit.cli import cli
 
 
 class Outcome:

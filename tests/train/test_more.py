@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-import models
 from tests.conftest import ROOT
 from tests.data.conftest import write_class_folder
+from toolkit import models
 from toolkit.train import TrainConfig, TrainingDiverged, fit
 from toolkit.train.checkpoint import load_checkpoint
 
@@ -37,7 +37,7 @@ class NaNAfter(nn.Module):
 @pytest.fixture
 def nan_model():
     """Register the diverging model for one test only, so the zoo stays as shipped."""
-    from models.registry import _REGISTRY
+    from toolkit.models.registry import _REGISTRY
 
     models.register(
         "nan-after-test", task="classification", input_size=(1, 32, 32), description="test only"

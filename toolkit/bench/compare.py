@@ -48,7 +48,7 @@ class CompareRow:
 
 def resolve_names(names: Sequence[str] | None) -> list[str]:
     """The models to compare: given names (checked), 'all', or the default set."""
-    import models
+    from toolkit import models
 
     if not names:
         return list(DEFAULT_MODELS)
@@ -91,7 +91,7 @@ def torch_params(name: str) -> int:
     """Parameters of the zoo model at its defaults, built on the meta device (no weights)."""
     import torch
 
-    import models
+    from toolkit import models
 
     with torch.device("meta"):
         return models.parameter_count(models.build(name))
@@ -99,7 +99,7 @@ def torch_params(name: str) -> int:
 
 def measure_row(name: str, path: Path, config: BenchConfig) -> CompareRow:
     """Profile and time one exported model at batch 1."""
-    import models
+    from toolkit import models
     from toolkit.profile import profile_onnx
 
     profile = profile_onnx(path, batch=1)

@@ -84,7 +84,7 @@ def random_checkpoint(name: str, size: tuple[int, int, int], folder: Path) -> Pa
     """A checkpoint of a zoo model with seeded random weights (1000 classes, ImageNet stats)."""
     import torch
 
-    import models
+    from toolkit import models
     from toolkit.runtime.preprocess import IMAGENET_MEAN, IMAGENET_STD
     from toolkit.train.checkpoint import save_checkpoint
 

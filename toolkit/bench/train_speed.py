@@ -120,7 +120,7 @@ def bare_loop(
     import torch
     from torch.nn import functional as F
 
-    import models
+    from toolkit import models
 
     torch.manual_seed(0)
     train_x, train_y = normalised("train", size, limit, mean, std)

@@ -18,7 +18,7 @@ def models_cmd(task, as_json):
       cnnkit models
       cnnkit models --task segmentation --json
     """
-    import models
+    from toolkit import models
 
     rows = models.catalog(task)
     if as_json:

@@ -88,7 +88,7 @@ def from_zoo(
     classes: list[str] | None,
 ) -> ExportSource:
     """Build a zoo model with seeded random weights; metadata defaults are announced."""
-    import models
+    from toolkit import models
 
     if "/" in name or name.endswith((".pt", ".pth", ".onnx")):
         raise CnnkitError(f"{name}: no such checkpoint or run folder")

@@ -68,7 +68,7 @@ def profile_run(
 
 def profile_zoo(name: str, input_size: Sequence[int] | None, batch: int, quiet: bool) -> Profile:
     """A zoo name: check the input size layer by layer, export random weights, profile."""
-    import models
+    from toolkit import models
 
     models.info(name)  # unknown names: a clear error before any export work
     if input_size is not None:

@@ -90,7 +90,7 @@ def load_checkpoint(source: str | Path, prefer: str = "best.pt") -> dict:
 
 def model_from_checkpoint(checkpoint: dict) -> nn.Module:
     """Rebuild the registry model a checkpoint describes and load its weights (eval mode)."""
-    import models
+    from toolkit import models
 
     model = models.build(checkpoint["model"], **checkpoint["model_args"])
     load_weights(model, checkpoint)

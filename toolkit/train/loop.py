@@ -17,7 +17,7 @@ from rich.progress import Progress
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
-import models
+from toolkit import models
 from toolkit.data import (
     ArrayDataset,
     Augment,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from torch import nn
 
-import models
+from toolkit import models
 from toolkit.data import Source
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
