@@ -5,6 +5,8 @@ STAMP  := $(VENV)/.installed
 # The CPU build of torch lies on this machine's disk; an unpinned torch may pull CUDA.
 TORCH  ?= torch==2.13.0
 PYTEST := $(PY) -m pytest
+# e.g. make demo DEMO_ARGS=--quick
+DEMO_ARGS ?=
 
 .PHONY: install demo test test-slow lint bench clean
 
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/cnnkit demo
+	$(VENV)/bin/cnnkit demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PYTEST) -q -m "not slow"

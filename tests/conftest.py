@@ -1,4 +1,4 @@
-"""Shared fixtures: a CLI runner that runs the real `cli.py` in a subprocess."""
+"""Shared fixtures: a CLI runner that runs the installed `cnnkit` console script."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+CNNKIT = Path(sys.executable).parent / "cnnkit"
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env=None):
-    """Run `python cli.py ARGS` and return the CompletedProcess (text, captured)."""
+    """Run the installed `cnnkit ARGS` and return the CompletedProcess (text, captured)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *map(str, args)],
+        [str(CNNKIT), *map(str, args)],
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,

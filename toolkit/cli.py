@@ -5,11 +5,11 @@ CnnkitError into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 
-from toolkit import __version__
 from toolkit.commands import COMMANDS
 from toolkit.errors import CnnkitError
 
@@ -28,9 +28,15 @@ class CnnkitGroup(click.Group):
         return list(self.commands)  # pipeline order, not alphabetical
 
 
-@click.group(cls=CnnkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cnnkit")
-def cli():
+@click.group(
+    cls=CnnkitGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("--version", is_flag=True, help="Print cnnkit's version and its environment.")
+@click.option("--json", "as_json", is_flag=True, help="With --version: print it as JSON.")
+@click.pass_context
+def cli(ctx: click.Context, version: bool, as_json: bool):
     """cnnkit: classic CNNs from PyTorch to the edge.
 
     \b
@@ -44,7 +50,24 @@ def cli():
       cnnkit infer runs/lenet5-digits/model.onnx images/ --out preds/
       cnnkit bench runs/lenet5-digits/model.onnx runs/lenet5-digits/model.int8.onnx
       cnnkit demo
+      cnnkit --version            # versions and providers, for a bug report
+
+    Verbs marked [train] need torch: pip install 'cnnkit[train]'. The others run on
+    the torch-free runtime extra.
     """
+    if version:
+        print_version(as_json)
+        ctx.exit(0)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def print_version(as_json: bool) -> None:
+    """`cnnkit --version`: one line per component, or JSON."""
+    from toolkit.environment import environment, environment_lines
+
+    env = environment()
+    click.echo(json.dumps(env, indent=2) if as_json else "\n".join(environment_lines(env)))
 
 
 for command in COMMANDS:

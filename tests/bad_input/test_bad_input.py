@@ -4,7 +4,7 @@ Every case must end with exit code 2 and one `error:` line naming the file or fl
 traceback, and leave what was already written byte-identical (the shared run folder's
 checkpoints, model.onnx, profile.json, bench.json and model.int8.onnx are hashed before
 and after each case). Most cases run the CLI in-process (click's CliRunner, the same
-code path as the console script); at least one case per verb runs `python cli.py`.
+code path as the console script); at least one case per verb runs the installed `cnnkit`.
 
 NaN or infinite values in an .npy input are that input's error row (exit 1, the other
 inputs still run), like an unreadable image: one bad array must not sink a batch, and
@@ -177,7 +177,7 @@ SUBPROCESS = [c for c in CASES if c[0].endswith("!")]
     "args,needles", [c[1:] for c in SUBPROCESS], ids=[c[0] for c in SUBPROCESS]
 )
 def test_refused_by_the_real_cli(world, tmp_path, untouched, args, needles):
-    """The same, through `python cli.py` in a subprocess (at least one case per verb)."""
+    """The same, through the installed `cnnkit` in a subprocess (at least one case per verb)."""
     out = tmp_path / "out"
     result = run_cli(*fill(args, world, out), timeout=120)
     assert_one_line_error(result, *fill(needles, world, out))

@@ -39,7 +39,7 @@ def test_code_in_a_checkpoint_never_runs(world, tmp_path, args):
 
 
 def test_code_in_a_checkpoint_is_named_by_the_real_cli(world):
-    """Through `python cli.py`: one line naming the file and the refusal, no marker file."""
+    """Through the installed `cnnkit`: one line naming the file and the refusal, no marker file."""
     result = run_cli("export", world.evil, timeout=120)
     assert_one_line_error(result, "evil.pt", "refused")
     assert not world.marker.exists()
@@ -64,7 +64,7 @@ def test_external_data_outside_the_model_folder_is_refused(world, tmp_path, args
 
 
 def test_external_data_is_refused_by_the_real_cli(world, tmp_path):
-    """The same refusal through `python cli.py infer`."""
+    """The same refusal through the installed `cnnkit infer`."""
     result = run_cli("infer", world.escape, world.good, "-o", tmp_path, timeout=120)
     assert_one_line_error(result, "../outside.data", "refused")
 

@@ -6,11 +6,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 
-from tests.conftest import ROOT, assert_one_line_error, run_cli
+from tests.conftest import CNNKIT, ROOT, assert_one_line_error, run_cli
 from tests.runtime.conftest import write_pngs
 
 
@@ -56,8 +55,7 @@ def test_kill_9_then_resume_finds_every_input_exactly_once(lenet_onnx, tmp_path)
     out = tmp_path / "out"
     results = out / "results.jsonl"
     command = [
-        sys.executable,
-        str(ROOT / "cli.py"),
+        str(CNNKIT),
         "infer",
         str(lenet_onnx),
         str(tmp_path / "imgs"),

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import torch
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import CNNKIT, ROOT, run_cli
 from toolkit.train import TrainConfig, fit
 from toolkit.train.checkpoint import load_checkpoint
 
@@ -58,7 +57,7 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
         "killed",
     ]
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), *args],
+        [str(CNNKIT), *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

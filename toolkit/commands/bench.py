@@ -6,6 +6,7 @@ import click
 
 from toolkit.commands.common import SizeParam, int_list, json_option, print_json, quiet_option
 from toolkit.errors import CnnkitError
+from toolkit.extras import needs_extra, require_extra
 
 
 @click.command("bench")
@@ -66,6 +67,10 @@ def bench_cmd(
       cnnkit bench runs/lenet5/model.onnx --against-torch runs/lenet5 --json
       cnnkit bench --peak
     """
+    if against_torch:
+        require_extra("train", "bench --against-torch")
+    if plot:
+        require_extra("plot", "bench --plot")
     from toolkit.bench import BenchConfig, run_bench
     from toolkit.bench.text import print_bench
 
@@ -94,6 +99,7 @@ def bench_cmd(
         print_bench(result)
 
 
+@needs_extra("train")
 @click.command("compare")
 @click.option("--models", "names", help="Comma-separated zoo names, or 'all' (default: a set).")
 @click.option("--iterations", type=int, default=10, show_default=True, help="Timed runs.")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from toolkit.commands.common import quiet_option
+from toolkit.extras import needs_extra
 
 
+@needs_extra("train")
 @click.command("demo")
 @click.option(
     "--out",

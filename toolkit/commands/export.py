@@ -12,8 +12,10 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
+from toolkit.extras import needs_extra
 
 
+@needs_extra("train")
 @click.command("export")
 @click.argument("source")
 @click.option("--out", "-o", type=click.Path(), help="Output .onnx (default: beside the run).")

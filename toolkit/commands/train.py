@@ -12,8 +12,10 @@ from toolkit.commands.common import (
     quiet_option,
 )
 from toolkit.errors import CnnkitError
+from toolkit.extras import needs_extra
 
 
+@needs_extra("train")
 @click.command("train")
 @click.argument("model", required=False)
 @click.option(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from toolkit.commands.common import json_option, print_json
+from toolkit.extras import needs_extra
 
 
+@needs_extra("train")
 @click.command("models")
 @click.option("--task", type=click.Choice(["classification", "segmentation"]), help="Filter.")
 @json_option

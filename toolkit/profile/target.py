@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.errors import CnnkitError
+from toolkit.extras import require_extra
 from toolkit.profile.profiler import profile_onnx
 from toolkit.profile.report import Profile
 from toolkit.progress import note
@@ -68,6 +69,7 @@ def profile_run(
 
 def profile_zoo(name: str, input_size: Sequence[int] | None, batch: int, quiet: bool) -> Profile:
     """A zoo name: check the input size layer by layer, export random weights, profile."""
+    require_extra("train", f"profiling the zoo name {name!r}")
     from toolkit import models
 
     models.info(name)  # unknown names: a clear error before any export work
@@ -84,6 +86,7 @@ def profile_exported(
     quiet: bool,
 ) -> Profile:
     """Export `source` (run folder, .pt, zoo name) to a temporary .onnx and profile it."""
+    require_extra("train", f"profiling {source} (exported on the fly)")
     from toolkit.export import export_onnx
 
     with tempfile.TemporaryDirectory(prefix="cnnkit-profile-") as tmp:

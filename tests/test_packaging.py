@@ -1,0 +1,37 @@
+"""One import root: pyproject's package list is the tree, and nothing generic is installed."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import tomllib
+
+from tests.conftest import ROOT
+
+
+def declared_packages() -> set[str]:
+    """The packages pyproject.toml installs."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(config["tool"]["setuptools"]["packages"])
+
+
+def tree_packages() -> set[str]:
+    """Every package folder of the tree, named as installed (models/ -> toolkit.models)."""
+    found = set()
+    for top, name in (("toolkit", "toolkit"), ("models", "toolkit.models")):
+        for init in (ROOT / top).rglob("__init__.py"):
+            parts = init.parent.relative_to(ROOT / top).parts
+            found.add(".".join((name, *parts)))
+    return found
+
+
+def test_pyproject_lists_every_package_of_the_tree():
+    """A new package folder must be added to pyproject.toml, or the wheel would lack it."""
+    assert declared_packages() == tree_packages()
+
+
+def test_one_top_level_import_name():
+    """The installed distribution puts only `toolkit` at the top of site-packages."""
+    assert {p.split(".")[0] for p in declared_packages()} == {"toolkit"}
+    scripts = importlib.metadata.distribution("cnnkit").entry_points
+    assert [e.value for e in scripts if e.name == "cnnkit"] == ["toolkit.cli:main"]
