@@ -26,6 +26,7 @@ TORCH_VERBS = [
     ("profile", "lenet5"),
     ("bench", "MODEL", "--against-torch", "lenet5", "--iterations", "1"),
     ("bench", "MODEL", "--plot", "b.png", "--iterations", "1"),
+    ("quantize", "MODEL", "--data", "digits"),
 ]
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from onnxruntime.quantization import CalibrationDataReader
 
 from toolkit.errors import CnnkitError
+from toolkit.extras import require_extra
 from toolkit.progress import note
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
@@ -43,6 +44,7 @@ def split_samples(
     data: str, split: str, meta: dict, seed: int, limit: int | None = None
 ) -> Samples:
     """`limit` seeded-random samples of one split of a cnnkit data source, normalised per meta."""
+    require_extra("train", f"reading the data source {data!r} (use --calib-dir images instead)")
     from toolkit.data import split_arrays
 
     images, targets, _ = split_arrays(data, split, tuple(meta["input_size"]), seed)
