@@ -27,6 +27,10 @@ TORCH_FREE += [
     "toolkit.runtime.predictor",
     "toolkit.runtime.runner",
     "toolkit.runtime.ray_engine",
+    "toolkit.runtime.interpret",
+    "toolkit.runtime.decide",
+    "toolkit.runtime.inspection",
+    "toolkit.commands.inspect",
 ]
 TORCH_FREE += [
     "toolkit.bench",

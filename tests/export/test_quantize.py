@@ -114,13 +114,31 @@ def test_fp16_keeps_float32_inputs_and_outputs(fp32, gray_images):
     assert read_metadata(proto)["precision"] == "fp16"
 
 
-def test_without_run_data_calibration_images_are_needed_and_compared_on(tmp_path, gray_images):
+def test_a_model_copied_out_of_its_run_folder_keeps_its_metadata(fp32, tmp_path, gray_images):
+    copied = tmp_path / "copied.onnx"
+    copied.write_bytes(fp32.read_bytes())
+    with pytest.raises(CnnkitError, match="carries cnnkit metadata but no run config.json"):
+        quantize_onnx(copied, quiet=True)
+    report = quantize_onnx(copied, data="digits", samples=16, min_agreement=0.0, quiet=True)
+    assert report.eval_source == "digits val split" and report.metric == "accuracy"
+
+
+def test_without_run_data_calibration_images_are_split_never_compared_on(tmp_path, gray_images):
     exported = export_onnx("lenet", tmp_path / "m.onnx", parity=False, quiet=True)
-    with pytest.raises(CnnkitError, match="--calib-dir"):
+    with pytest.raises(CnnkitError, match="carries cnnkit metadata but no run config.json"):
         quantize_onnx(exported.path, quiet=True)
     report = quantize_onnx(exported.path, calib_dir=gray_images, min_agreement=0.0, quiet=True)
-    assert report.metric is None and report.eval_samples == 12
-    assert report.eval_source.endswith("(12 images)")
+    assert report.metric is None and (report.calib_samples, report.eval_samples) == (9, 3)
+    assert report.eval_source.endswith("held-out part (3 images)")
+    separate = quantize_onnx(
+        exported.path,
+        tmp_path / "e.onnx",
+        calib_dir=gray_images,
+        eval_dir=gray_images,
+        min_agreement=0.0,
+        quiet=True,
+    )
+    assert (separate.calib_samples, separate.eval_samples) == (12, 12)
 
 
 def test_segmentation_int8_reports_miou_and_pixel_agreement(fcn_onnx, tmp_path):

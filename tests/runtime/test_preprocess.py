@@ -6,14 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from toolkit.errors import CnnkitError
 from toolkit.runtime.preprocess import (
     ImageError,
     ModelSpec,
-    SpecFlags,
-    describe_defaults,
     load_image,
-    model_spec,
     open_image,
     prepare,
     prepare_array,
@@ -113,34 +109,3 @@ def test_arrays_uint8_pixels_or_float_tensors():
     assert prepare_array(tensor, GRAY).array.dtype == np.float32
     with pytest.raises(ImageError, match="shape"):
         prepare_array(np.zeros((3, 32, 32), dtype=np.float32), GRAY)
-
-
-def test_spec_from_metadata_and_from_flags(tmp_path):
-    meta = {"task": "classification", "input_size": [1, 28, 28], "mean": [0.1], "std": [0.3]}
-    spec = model_spec(meta | {"classes": ["a", "b"]}, ["N", 1, 28, 28], 2, SpecFlags())
-    assert (spec.channels, spec.size, spec.mean, spec.classes) == (1, (28, 28), (0.1,), ("a", "b"))
-    labels = tmp_path / "labels.txt"
-    labels.write_text("cat\ndog\n\n")
-    flags = SpecFlags(size=(20, 30), mean=(0.5,), std=(0.5,), labels=labels, resize="letterbox")
-    foreign = model_spec({}, [1, 3, "h", "w"], 2, flags)
-    assert foreign.size == (20, 30) and foreign.mean == (0.5, 0.5, 0.5)
-    assert foreign.classes == ("cat", "dog") and foreign.label(5) == "5"
-    assert describe_defaults(foreign, flags) is None
-
-
-def test_foreign_defaults_are_described():
-    spec = model_spec({}, [2, 3, 16, 16], 2, SpecFlags())
-    assert spec.size == (16, 16) and spec.mean == (0.485, 0.456, 0.406)
-    line = describe_defaults(spec, SpecFlags())
-    assert "3x16x16" in line and "--labels" in line and "--mean" in line
-    gray = model_spec({}, ["N", "C", "H", "W"], 4, SpecFlags(gray=True))
-    assert (gray.channels, gray.size, gray.task) == (1, (224, 224), "segmentation")
-
-
-def test_bad_flags_name_the_flag():
-    with pytest.raises(CnnkitError, match="--mean has 2 values"):
-        model_spec({}, [1, 3, 8, 8], 2, SpecFlags(mean=(0.1, 0.2)))
-    with pytest.raises(CnnkitError, match="--std values must be positive"):
-        model_spec({}, [1, 3, 8, 8], 2, SpecFlags(std=(0.0,)))
-    with pytest.raises(CnnkitError, match="--resize"):
-        model_spec({}, [1, 3, 8, 8], 2, SpecFlags(resize="squash"))

@@ -14,7 +14,7 @@ from toolkit.errors import CnnkitError
 from toolkit.progress import note
 
 if TYPE_CHECKING:
-    from toolkit.runtime.preprocess import ModelSpec
+    from toolkit.runtime.interpret import Interpretation
     from toolkit.runtime.session import SessionHandle
 
 ORT_DTYPES = {
@@ -79,19 +79,45 @@ def concrete_shape(
     return tuple(shape)
 
 
+def image_input_name(handle: SessionHandle) -> str:
+    """The input that takes images: the first of rank 4, else the first."""
+    specs = handle.session.get_inputs()
+    ranked = [spec for spec in specs if len(spec.shape) == 4]
+    return (ranked or specs)[0].name
+
+
 def plan_inputs(
-    handle: SessionHandle, batch: int, input_size: Sequence[int] | None = None
+    handle: SessionHandle, batch: int, input_size: Sequence[int] | dict | None = None
 ) -> list[InputPlan]:
-    """Concrete shapes for every input; cnnkit metadata gives the size unless --input-size."""
-    size = input_size or handle.meta.get("input_size")
+    """Concrete shapes for every input, the image input first; cnnkit metadata gives the
+    image size unless --input-size; `input_size` may name each input ({name: dims})."""
+    image = image_input_name(handle)
+    specs = handle.session.get_inputs()
+    if isinstance(input_size, dict):
+        unknown = [name for name in input_size if name not in {s.name for s in specs}]
+        if unknown:
+            names = ", ".join(s.name for s in specs)
+            raise CnnkitError(f"--input-size {unknown[0]}=...: no such input (inputs: {names})")
+        sizes = dict(input_size)
+    else:
+        sizes = {image: input_size} if input_size else {}
+    if image not in sizes and handle.meta.get("input_size"):
+        sizes[image] = handle.meta["input_size"]
+    if image in sizes and not isinstance(input_size, dict):  # C,H,W also for NHWC inputs
+        from toolkit.runtime.interpret import chw_to_layout
+
+        declared = next(s.shape for s in specs if s.name == image)
+        sizes[image] = chw_to_layout(
+            sizes[image], [d if isinstance(d, int) else None for d in declared]
+        )
     plans = []
-    for spec in handle.session.get_inputs():
+    for spec in sorted(specs, key=lambda s: s.name != image):
         if spec.type not in ORT_DTYPES:
             raise CnnkitError(f"{model_label(handle)}: input {spec.name!r} has type {spec.type}")
         where = f"{model_label(handle)} input {spec.name!r}"
-        # Only the image input (the first) takes --input-size; others must be fully fixed.
-        own_size = size if spec.name == handle.input_name else None
-        shape = concrete_shape(spec.shape, batch, own_size, where)
+        if len(specs) > 1:
+            where += " (name it: --input-size NAME=dims)"
+        shape = concrete_shape(spec.shape, batch, sizes.get(spec.name), where)
         plans.append(InputPlan(spec.name, shape, ORT_DTYPES[spec.type]))
     return plans
 
@@ -136,24 +162,31 @@ def batch_files(files: Sequence[Path], batch: int) -> list[Path]:
     return [files[i % len(files)] for i in range(batch)]
 
 
-def image_spec(handle: SessionHandle, size: Sequence[int], announce: bool = True) -> ModelSpec:
-    """The runtime's ModelSpec for a session at concrete (C, H, W); defaults announced."""
-    from toolkit.runtime.preprocess import SpecFlags, describe_defaults, model_spec, require_nchw
+def image_reading(
+    handle: SessionHandle, size: Sequence[int], announce: bool = True
+) -> Interpretation:
+    """How the runtime feeds images to a session's model at the planned size; note if assumed."""
+    from toolkit.runtime.interpret import interpret
+    from toolkit.runtime.preprocess import SpecFlags
 
-    require_nchw(handle.input_shape, f"--data with {model_label(handle)}")
-    channels, height, width = size
-    flags = SpecFlags(size=(height, width), gray=channels == 1)
-    output_rank = len(handle.session.get_outputs()[0].shape)
-    spec = model_spec(handle.meta, handle.input_shape, output_rank, flags)
-    if announce and not handle.meta:
-        message = describe_defaults(spec, flags)
-        if message:
-            note(message)
-    return spec
+    interp = interpret(handle.path, SpecFlags())
+    if interp.image_input is None or len(interp.input_info().shape) != 4:
+        raise CnnkitError(f"--data with {model_label(handle)}: {interp.problems[0]}")
+    height, width = (size[1], size[2]) if interp.layout == "NCHW" else (size[0], size[1])
+    channels = size[0] if interp.layout == "NCHW" else size[2]
+    flags = SpecFlags(size=(height, width), gray=channels == 1, layout=interp.layout)
+    interp = interpret(handle.path, flags)
+    if announce and interp.note_line():
+        note(interp.note_line())
+    return interp
 
 
-def image_batch(spec: ModelSpec, files: Sequence[Path]) -> np.ndarray:
-    """Decode and preprocess files into one float32 NCHW batch (the runtime's rules)."""
+def image_batch(interp: Interpretation, files: Sequence[Path]) -> np.ndarray:
+    """Decode and preprocess files into one batch in the model's layout and dtype."""
+    from toolkit.runtime.predictor import NUMPY_DTYPES
     from toolkit.runtime.preprocess import load_image
 
-    return np.stack([load_image(path, spec) for path in files])
+    batch = np.stack([load_image(path, interp.spec) for path in files])
+    if interp.layout == "NHWC":
+        batch = batch.transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(batch, dtype=NUMPY_DTYPES[interp.input_dtype])

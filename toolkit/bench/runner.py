@@ -38,12 +38,14 @@ class BenchResult:
         return {"peak": self.peak.to_dict() if self.peak else None, "machine": self.machine}
 
 
-def flops_per_image(path: str | Path, size: Sequence[int]) -> float | None:
-    """FLOPs of one image through the model from toolkit.profile; None (announced) if unknown."""
+def flops_per_image(path: str | Path, size: Sequence[int] | dict) -> float | None:
+    """FLOPs of one image through the model from toolkit.profile; None (announced) if unknown.
+
+    `size` is C,H,W, or {input name: dims after the batch} as the model takes them."""
     from toolkit.profile import profile_onnx
 
     try:
-        profile = profile_onnx(path, input_size=tuple(size), batch=1)
+        profile = profile_onnx(path, input_size=size, batch=1)
     except CnnkitError as exc:
         note(f"note: no GFLOP/s for {path}: the profiler cannot count it ({exc})")
         return None
@@ -55,9 +57,13 @@ def add_gflops(entries: list[BenchEntry], reference: str | Path) -> None:
     cache: dict[tuple, float | None] = {}
     for entry in entries:
         path = reference if entry.mode == "torch-eager" else entry.model
-        key = (str(path), tuple(entry.input_shape[1:]))
+        if entry.mode != "torch-eager" and entry.input_shapes:
+            size = {name: tuple(shape[1:]) for name, shape in entry.input_shapes.items()}
+        else:
+            size = tuple(entry.input_shape[1:])
+        key = (str(path), str(size))
         if key not in cache:
-            cache[key] = flops_per_image(path, entry.input_shape[1:])
+            cache[key] = flops_per_image(path, size)
         flops = cache[key]
         if flops:
             entry.gflops = flops * entry.batch / (entry.stats.p50_ms / 1e3) / 1e9

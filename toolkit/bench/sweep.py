@@ -43,7 +43,7 @@ class BenchConfig:
     warmup: int = 10
     iterations: int | None = None  # None: 50 timed runs, unless `duration` is given
     duration: float | None = None
-    input_size: tuple[int, ...] | None = None
+    input_size: tuple[int, ...] | dict[str, tuple[int, ...]] | None = None  # dict: per input
     data: Path | None = None
     end_to_end: bool = False
     seed: int = 0
@@ -73,6 +73,7 @@ class BenchEntry:
     ratio: float | None = None  # this p50 / the first model's p50 at the same configuration
     ops: dict | None = None
     peak_gflops: float | None = None  # the machine's measured matmul peak (--peak)
+    input_shapes: dict[str, list[int]] | None = None  # every input (JSON: when several)
     timings_s: tuple[float, ...] = field(default=(), repr=False)
 
     @property
@@ -107,6 +108,8 @@ class BenchEntry:
             data["efficiency"] = self.gflops / self.peak_gflops if self.gflops else None
         if self.ops is not None:
             data["ops"] = self.ops
+        if self.input_shapes and len(self.input_shapes) > 1:
+            data["input_shapes"] = self.input_shapes
         return data
 
 
@@ -162,14 +165,19 @@ def runner_for(
         feeds = inputs.random_inputs(plans, config.seed)
         return session_runner(handle, feeds), feeds, "session.run"
     files = inputs.batch_files(inputs.list_images(config.data), batch)
-    spec = inputs.image_spec(handle, plans[0].shape[1:], announce)
-    feeds = {handle.input_name: inputs.image_batch(spec, files)}
+    reading = inputs.image_reading(handle, plans[0].shape[1:], announce)
+    name = plans[0].name
+    # the image input first; the others stay random
+    feeds = {
+        name: inputs.image_batch(reading, files),
+        **inputs.random_inputs(plans[1:], config.seed),
+    }
     if not config.end_to_end:
         return session_runner(handle, feeds), feeds, "session.run"
-    session, name = handle.session, handle.input_name
+    session = handle.session
     # The clock covers decoding and preprocessing every file, then session.run.
     return (
-        lambda: session.run(None, {name: inputs.image_batch(spec, files)}),
+        lambda: session.run(None, {**feeds, name: inputs.image_batch(reading, files)}),
         feeds,
         "end-to-end",
     )
@@ -191,8 +199,9 @@ def bench_session(
         measurement = time_runs(
             run, warmup=config.warmup, iterations=config.iterations, duration=config.duration
         )
-        array = feeds[handle.input_name]
+        array = next(iter(feeds.values()))  # the image input comes first
         entry = make_entry(handle, batch, threads, mode, array.shape, measurement)
+        entry.input_shapes = {name: list(value.shape) for name, value in feeds.items()}
         if keep is not None:
             keep.setdefault(batch, array)
         if config.ops:

@@ -8,6 +8,7 @@ from toolkit.commands.bench import bench_cmd, compare_cmd
 from toolkit.commands.demo import demo_cmd
 from toolkit.commands.export import export_cmd, quantize_cmd
 from toolkit.commands.infer import infer_cmd
+from toolkit.commands.inspect import inspect_cmd
 from toolkit.commands.profile import profile_cmd
 from toolkit.commands.train import train_cmd
 from toolkit.commands.zoo import models_cmd
@@ -19,6 +20,7 @@ COMMANDS = [
     export_cmd,
     quantize_cmd,
     profile_cmd,
+    inspect_cmd,
     infer_cmd,
     bench_cmd,
     compare_cmd,

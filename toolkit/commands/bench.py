@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from toolkit.commands.common import SizeParam, int_list, json_option, print_json, quiet_option
+from toolkit.commands.common import (
+    InputSizeParam,
+    input_sizes,
+    int_list,
+    json_option,
+    print_json,
+    quiet_option,
+)
 from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra, require_extra
 
@@ -17,7 +24,12 @@ from toolkit.extras import needs_extra, require_extra
 @click.option("--warmup", type=int, default=10, show_default=True, help="Untimed runs.")
 @click.option("--iterations", type=int, help="Timed runs per configuration (default 50).")
 @click.option("--duration", type=float, help="Time runs for this many seconds instead.")
-@click.option("--input-size", type=SizeParam(), help="C,H,W for dynamic dims (foreign files).")
+@click.option(
+    "--input-size",
+    type=InputSizeParam(),
+    multiple=True,
+    help="C,H,W for dynamic dims (foreign files); NAME=dims per input of a multi-input model.",
+)
 @click.option("--data", type=click.Path(), help="Folder of images: real inputs, preprocessed.")
 @click.option("--end-to-end", is_flag=True, help="Clock decoding + preprocessing too (--data).")
 @click.option("--against-torch", type=click.Path(), help="Checkpoint or run: torch eager too.")
@@ -64,6 +76,7 @@ def bench_cmd(
       cnnkit bench runs/lenet5/model.onnx runs/lenet5/model.int8.onnx
       cnnkit bench model.onnx --batch 1,8,32 --threads 1,2 --plot bench.png
       cnnkit bench foreign.onnx --input-size 3,224,224 --ops 10
+      cnnkit bench two_inputs.onnx --input-size image=3,64,64 --input-size meta=4
       cnnkit bench runs/lenet5/model.onnx --against-torch runs/lenet5 --json
       cnnkit bench --peak
     """
@@ -81,7 +94,7 @@ def bench_cmd(
         warmup=warmup,
         iterations=iterations,
         duration=duration,
-        input_size=input_size,
+        input_size=input_sizes(input_size),
         data=data,
         end_to_end=end_to_end,
         seed=seed,

@@ -83,3 +83,79 @@ def print_json(data) -> None:
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+
+
+def parse_feeds(pairs) -> tuple[tuple[str, str], ...]:
+    """--feed NAME=FILE.npy pairs -> ((name, path), ...)."""
+    feeds = []
+    for pair in pairs or ():
+        name, sep, path = pair.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise CnnkitError(f"--feed {pair!r}: expected NAME=FILE.npy")
+        feeds.append((name.strip(), path.strip()))
+    return tuple(feeds)
+
+
+def interpretation_options(command):
+    """--layout, --outputs, --output and --feed: override how a model's tensors are read."""
+    options = [
+        click.option(
+            "--layout",
+            type=click.Choice(["NCHW", "NHWC"], case_sensitive=False),
+            help="Image input layout (default: from the input's shape).",
+        ),
+        click.option(
+            "--outputs",
+            "reading",
+            type=click.Choice(["auto", "logits", "probs"]),
+            default="auto",
+            show_default=True,
+            help="Class scores are logits or already probabilities (auto: Softmax at the end).",
+        ),
+        click.option("--output", "output", help="Output to read (default: the first)."),
+        click.option(
+            "--feed",
+            "feeds",
+            multiple=True,
+            metavar="NAME=FILE.npy",
+            help="A constant for a non-image input (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+class InputSizeParam(click.ParamType):
+    """--input-size: 'C,H,W' for the image input, or 'NAME=D1,D2,...' for a named input."""
+
+    name = "[NAME=]C,H,W"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        name, sep, dims = value.rpartition("=")
+        try:
+            if not sep:
+                return (None, parse_size(value, 3))
+            parts = [p for p in dims.replace("x", ",").split(",") if p.strip()]
+            return (name.strip(), parse_size(dims, max(1, len(parts))))
+        except CnnkitError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def input_sizes(values) -> tuple | dict | None:
+    """Repeated --input-size values -> None, one C,H,W tuple, or {input name: dims}."""
+    values = list(values or ())
+    if not values:
+        return None
+    if len(values) == 1 and values[0][0] is None:
+        return values[0][1]
+    sizes = {}
+    for name, dims in values:
+        if name is None:
+            raise CnnkitError(
+                "--input-size: with several inputs, name each one: --input-size NAME=C,H,W"
+            )
+        sizes[name] = dims
+    return sizes

@@ -124,7 +124,12 @@ def export_cmd(
     show_default=True,
     help="Calibration samples.",
 )
-@click.option("--calib-dir", type=click.Path(), help="Images to calibrate and compare on.")
+@click.option(
+    "--calib-dir",
+    type=click.Path(),
+    help="Images to calibrate on (a held-out quarter is compared on, unless --eval-dir).",
+)
+@click.option("--eval-dir", type=click.Path(), help="Other images to compare fp32 and INT8 on.")
 @click.option("--data", help="Data source (default: the run's config.json), e.g. digits.")
 @click.option("--split", default="val", show_default=True, help="Split to compare on.")
 @click.option(
@@ -144,6 +149,7 @@ def quantize_cmd(
     calibration,
     samples,
     calib_dir,
+    eval_dir,
     data,
     split,
     min_agreement,
@@ -155,6 +161,9 @@ def quantize_cmd(
 
     Calibrates on the run's training data (or --calib-dir images), then compares fp32 and
     quantized on the validation split: accuracy or mIoU, agreement, size, batch-1 latency.
+    Without run data, --calib-dir is split (the counts are printed) or --eval-dir images
+    are compared on: agreement is never measured on an image calibrated on. Preprocessing
+    comes from the file's own metadata wherever it lies (`cnnkit inspect` shows it).
     Nothing is written when agreement is below --min-agreement, unless --force.
 
     \b
@@ -162,6 +171,7 @@ def quantize_cmd(
       cnnkit quantize runs/lenet5/model.onnx          # -> runs/lenet5/model.int8.onnx
       cnnkit quantize runs/resnet18/model.onnx --calibration entropy --samples 512
       cnnkit quantize foreign.onnx --calib-dir images/ --mode fp16
+      cnnkit quantize copied/model.onnx --calib-dir calib/ --eval-dir holdout/
     """
     from toolkit.export import quantize_onnx
 
@@ -172,6 +182,7 @@ def quantize_cmd(
         calibration=calibration,
         samples=samples,
         calib_dir=calib_dir,
+        eval_dir=eval_dir,
         data=data,
         split=split,
         min_agreement=min_agreement,

@@ -6,7 +6,15 @@ import sys
 
 import click
 
-from toolkit.commands.common import SizeParam, json_option, parse_floats, print_json, quiet_option
+from toolkit.commands.common import (
+    SizeParam,
+    interpretation_options,
+    json_option,
+    parse_feeds,
+    parse_floats,
+    print_json,
+    quiet_option,
+)
 
 
 @click.command("infer")
@@ -50,6 +58,7 @@ from toolkit.commands.common import SizeParam, json_option, parse_floats, print_
     show_default=True,
     help="How images reach the input size (center-crop: shorter side).",
 )
+@interpretation_options
 @click.option(
     "--max-pixels",
     type=click.IntRange(min=1),
@@ -80,6 +89,10 @@ def infer_cmd(
     labels,
     gray,
     resize,
+    layout,
+    reading,
+    output,
+    feeds,
     max_pixels,
     as_json,
     quiet,
@@ -89,8 +102,11 @@ def infer_cmd(
     INPUTS are files, folders (recursive), globs, .txt lists of paths or .npy
     arrays. A bad input (unreadable, over --max-pixels, an array holding NaN
     or inf) gets an error row and the run goes on; exit code 1 when any
-    input failed. Cnnkit models carry their preprocessing; foreign
-    ones take --size/--mean/--std/--labels/--gray.
+    input failed. Cnnkit models carry their preprocessing; for foreign
+    ones the layout (NCHW/NHWC), dtype, size, mean/std and how outputs are
+    read are decided from the file and announced in one note line
+    (`cnnkit inspect` says why); --size/--mean/--std/--labels/--gray/
+    --layout/--outputs/--output override, --feed gives other inputs.
 
     \b
     Examples:
@@ -99,6 +115,8 @@ def infer_cmd(
       cnnkit infer runs/fcn8s/model.onnx scenes/ --out masks/ --overlay
       cnnkit infer model.onnx list.txt --out preds/ --resume
       cnnkit infer model.onnx images/ --out preds/ --engine ray --workers 4
+      cnnkit infer keras.onnx images/ --out preds/ --outputs probs --layout NHWC
+      cnnkit infer two_inputs.onnx images/ --out preds/ --feed meta=meta.npy
     """
     from toolkit.runtime import run_inference
 
@@ -126,6 +144,10 @@ def infer_cmd(
         labels=labels,
         gray=gray,
         resize=resize,
+        layout=layout,
+        outputs=reading,
+        output=output,
+        feeds=parse_feeds(feeds),
         max_pixels=max_pixels,
         quiet=quiet or as_json,
     )

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import click
 
-from toolkit.commands.common import SizeParam, json_option, print_json, quiet_option
+from toolkit.commands.common import (
+    InputSizeParam,
+    input_sizes,
+    json_option,
+    print_json,
+    quiet_option,
+)
 
 
 @click.command("profile")
 @click.argument("target")
-@click.option("--input-size", type=SizeParam(), help="C,H,W for dynamic dims or a zoo name.")
+@click.option(
+    "--input-size",
+    type=InputSizeParam(),
+    multiple=True,
+    help="C,H,W for dynamic dims or a zoo name; NAME=C,H,W per input of a multi-input model.",
+)
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch.")
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N heaviest layers (MACs).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write all layers here.")
@@ -30,11 +41,17 @@ def profile_cmd(target, input_size, batch, top, csv_path, no_save, as_json, quie
       cnnkit profile foreign.onnx --input-size 3,224,224 --batch 8 --json
       cnnkit profile alexnet --input-size 3,64,64     # every feature map, or why it collapses
       cnnkit profile runs/lenet5 --csv lenet5.csv
+      cnnkit profile two_inputs.onnx --input-size image=3,64,64 --input-size meta=4
     """
     from toolkit.profile import profile_target, render
 
     profile = profile_target(
-        target, input_size=input_size, batch=batch, csv=csv_path, save=not no_save, quiet=quiet
+        target,
+        input_size=input_sizes(input_size),
+        batch=batch,
+        csv=csv_path,
+        save=not no_save,
+        quiet=quiet,
     )
     if as_json:
         print_json(profile.to_dict(top=top))

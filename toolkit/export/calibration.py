@@ -62,39 +62,69 @@ def normalise(images: np.ndarray, mean, std) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-def folder_samples(folder: str | Path, spec, limit: int | None = None) -> Samples:
-    """Up to `limit` images of `folder` (sorted, recursive) preprocessed with the runtime's code."""
-    from toolkit.runtime.preprocess import ImageError, load_image
-
+def image_files(folder: str | Path, flag: str = "--calib-dir") -> list[Path]:
+    """Image files under `folder`, sorted and recursive; CnnkitError if there is no folder."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise CnnkitError(f"--calib-dir {folder}: no such folder")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        raise CnnkitError(f"{flag} {folder}: no such folder")
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def file_samples(files: list[Path], reading, origin: str, flag: str = "--calib-dir") -> Samples:
+    """Image files preprocessed with the runtime's code into the model's layout."""
+    from toolkit.runtime.preprocess import ImageError, load_image
+
     arrays, skipped = [], []
     for path in files:
-        if limit is not None and len(arrays) >= limit:
-            break
         try:
-            arrays.append(load_image(path, spec))
+            arrays.append(load_image(path, reading.spec))
         except ImageError as exc:
             skipped.append(exc.path)
     if skipped:
-        note(f"--calib-dir: skipped {len(skipped)} unreadable files: {', '.join(skipped[:3])}")
+        note(f"{flag}: skipped {len(skipped)} unreadable files: {', '.join(skipped[:3])}")
     if not arrays:
-        raise CnnkitError(f"--calib-dir {folder}: no readable images in it")
-    return Samples(np.stack(arrays), None, f"{folder} ({len(arrays)} images)")
+        raise CnnkitError(f"{flag} {origin}: no readable images in it")
+    x = np.stack(arrays)
+    if reading.layout == "NHWC":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    return Samples(x, None, f"{origin} ({len(arrays)} images)")
+
+
+def folder_samples(folder: str | Path, reading, limit: int | None = None) -> Samples:
+    """Up to `limit` images of `folder` (sorted, recursive), preprocessed as `reading` says."""
+    files = image_files(folder)[:limit]
+    return file_samples(files, reading, str(folder))
+
+
+def held_out(folder: str | Path, reading, limit: int, seed: int = 0) -> tuple[Samples, Samples]:
+    """(calibration, comparison) from one folder: a seeded quarter is held out, never both."""
+    files = image_files(folder)
+    if len(files) < 2:
+        raise CnnkitError(
+            f"--calib-dir {folder}: {len(files)} image(s); need at least 2 to calibrate on some "
+            "and compare on others (or give --eval-dir)"
+        )
+    order = np.random.default_rng(seed).permutation(len(files))
+    count = max(1, round(len(files) / 4))
+    evaluation = [files[i] for i in sorted(order[:count])]
+    calibration = [files[i] for i in sorted(order[count:])][:limit]
+    return (
+        file_samples(calibration, reading, f"{folder} calibration part"),
+        file_samples(evaluation, reading, f"{folder} held-out part"),
+    )
 
 
 class BatchReader(CalibrationDataReader):
     """An onnxruntime CalibrationDataReader over an array, a few samples per batch."""
 
-    def __init__(self, input_name: str, x: np.ndarray, batch: int = 16):
+    def __init__(self, input_name: str, x: np.ndarray, batch: int = 16, exact: bool = False):
         self.input_name, self.x, self.batch = input_name, x, batch
+        self.exact = exact  # a fixed-batch model: only full batches (a short last one is left)
         self.start = 0
 
     def get_next(self) -> dict | None:  # type: ignore[override]
         """The next batch as {input name: array}, None when done."""
-        if self.start >= len(self.x):
+        if self.start >= len(self.x) or (self.exact and self.start + self.batch > len(self.x)):
             return None
         chunk = self.x[self.start : self.start + self.batch]
         self.start += self.batch

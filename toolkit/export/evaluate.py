@@ -22,17 +22,30 @@ def cpu_session(path: Path) -> InferenceSession:
 
 
 def predict(session: InferenceSession, x: np.ndarray) -> np.ndarray:
-    """Argmax over classes (axis 1) for every sample, run in batches."""
+    """Argmax over classes (axis 1) for every sample, run in batches; label maps as they are."""
     name = session.get_inputs()[0].name
-    out = [
-        session.run(None, {name: x[i : i + EVAL_BATCH]})[0] for i in range(0, len(x), EVAL_BATCH)
-    ]
-    return np.concatenate(out).argmax(1)
+    fixed = fixed_batch(session)
+    step = fixed or EVAL_BATCH
+    outputs = []
+    for start in range(0, len(x), step):
+        chunk = x[start : start + step]
+        real = len(chunk)
+        if fixed and real < fixed:  # a fixed-batch model: pad the last chunk, keep the real rows
+            chunk = np.concatenate([chunk, np.zeros((fixed - real, *chunk.shape[1:]), chunk.dtype)])
+        outputs.append(session.run(None, {name: chunk})[0][:real])
+    out = np.concatenate(outputs)
+    return out if np.issubdtype(out.dtype, np.integer) else out.argmax(1)
+
+
+def fixed_batch(session: InferenceSession) -> int | None:
+    """The batch size a model fixes on its input, else None."""
+    first = session.get_inputs()[0].shape[0]
+    return first if isinstance(first, int) and first > 0 else None
 
 
 def latency_ms(session: InferenceSession, sample: np.ndarray, runs: int = LATENCY_RUNS) -> float:
     """Median wall time of one batch-1 run, after three untimed runs (bench's timing loop)."""
-    feed = {session.get_inputs()[0].name: sample[None]}
+    feed = {session.get_inputs()[0].name: np.repeat(sample[None], fixed_batch(session) or 1, 0)}
     measurement = time_runs(lambda: session.run(None, feed), warmup=2, iterations=runs)
     return measurement.stats.p50_ms
 

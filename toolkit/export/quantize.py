@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
-from toolkit.export.calibration import BatchReader, Samples, folder_samples, run_data, split_samples
+from toolkit.export.calibration import (
+    BatchReader,
+    Samples,
+    folder_samples,
+    held_out,
+    run_data,
+    split_samples,
+)
 from toolkit.export.evaluate import side_by_side
 from toolkit.export.files import check_output_path, publish, save_onnx, staged
 from toolkit.export.status import captured_chatter, status
@@ -70,6 +77,7 @@ def quantize_onnx(
     calibration: str = "minmax",
     samples: int = 256,
     calib_dir: str | Path | None = None,
+    eval_dir: str | Path | None = None,
     data: str | None = None,
     split: str = "val",
     min_agreement: float = 0.98,
@@ -79,8 +87,10 @@ def quantize_onnx(
     """Quantize a .onnx file; refuse (nothing written) when agreement < min_agreement unless force.
 
     Samples come from the run's data (config.json beside the model, or `data`): calibration
-    on the train split, the comparison on `split`. Otherwise `calib_dir` images serve both,
-    and only agreement is measured.
+    on the train split, the comparison on `split`. Otherwise on `calib_dir` images, compared
+    on `eval_dir` images, or on a held-out part of `calib_dir` (never on an image calibrated
+    on); then only agreement is measured. Preprocessing follows the file's own metadata
+    wherever it lies, else what `interpret` decides from its graph.
     """
     start = time.perf_counter()
     _check_options(mode, calibration, samples, min_agreement)
@@ -90,10 +100,11 @@ def quantize_onnx(
     out = check_output_path(out or source.with_name(f"{_stem(source)}.{SUFFIX[mode]}.onnx"))
     if out.resolve() == source.resolve():
         raise CnnkitError(f"output {out} would overwrite the fp32 model; choose another --out")
-    calib, evaluation, meta = _samples(source, proto, meta, data, split, calib_dir, samples)
+    folders = (calib_dir, eval_dir)
+    calib, evaluation, meta, reading = _samples(source, meta, data, split, folders, samples, quiet)
     with tempfile.TemporaryDirectory(prefix="cnnkit-quant-") as work, staged(out) as tmp:
         with status(f"quantizing {source.name} ({mode})", quiet):
-            quantized = _quantize(source, Path(work), mode, calibration, calib, proto)
+            quantized = _quantize(source, Path(work), mode, calibration, calib, proto, reading)
         write_metadata(quantized, {k: v for k, v in meta.items() if k != "format"})
         _mark_precision(quantized, SUFFIX[mode])
         save_onnx(quantized, tmp)
@@ -111,7 +122,7 @@ def quantize_onnx(
         eval_source=evaluation.origin,
         eval_samples=len(evaluation.x),
         metric=None if evaluation.targets is None else _metric_name(meta["task"]),
-        fp32_bytes=_model_bytes(source),
+        fp32_bytes=reading.file_bytes,
         quant_bytes=quant_bytes,
         forced=forced,
         seconds=time.perf_counter() - start,
@@ -140,25 +151,30 @@ def _metric_name(task: str) -> str:
     return "miou" if task == "segmentation" else "accuracy"
 
 
-def _model_bytes(path: Path) -> int:
-    data = path.with_name(path.name + ".data")
-    return path.stat().st_size + (data.stat().st_size if data.exists() else 0)
+def _reading(source: Path):
+    """How images go into the model (interpret); one line when quantize cannot take it."""
+    from toolkit.runtime.interpret import interpret
 
-
-def _samples(source, proto, meta, data, split, calib_dir, samples):
-    """(calibration samples, evaluation samples, completed metadata)."""
-    from toolkit.runtime.preprocess import SpecFlags, model_spec, require_nchw
-
-    dims = [d.dim_value or None for d in proto.graph.input[0].type.tensor_type.shape.dim]
-    require_nchw(dims, source)
-    rank = len(proto.graph.output[0].type.tensor_type.shape.dim)
-    spec = model_spec(meta, dims, rank, SpecFlags())
-    if not meta:
-        note(
-            f"{source}: no cnnkit metadata; calibration images preprocessed as "
-            f"{spec.channels}x{spec.size[0]}x{spec.size[1]}, mean {list(spec.mean)}, "
-            f"std {list(spec.std)}"
+    reading = interpret(source)
+    if len(reading.inputs) > 1:
+        names = ", ".join(t.name for t in reading.inputs)
+        raise CnnkitError(f"{source}: quantize takes single-input models; this one has {names}")
+    reading.require_runnable()
+    if reading.input_dtype != "float32":
+        raise CnnkitError(
+            f"{source}: input {reading.image_input!r} is {reading.input_dtype}; "
+            "quantize takes float32 models"
         )
+    return reading
+
+
+def _samples(source, meta, data, split, folders, samples, quiet):
+    """(calibration samples, evaluation samples, completed metadata, the input reading)."""
+    calib_dir, eval_dir = folders
+    reading = _reading(source)
+    spec = reading.spec
+    if reading.note_line():
+        note(reading.note_line())
     full = {
         "task": spec.task,
         "classes": list(spec.classes or []),
@@ -169,20 +185,34 @@ def _samples(source, proto, meta, data, split, calib_dir, samples):
     }
     data, seed = run_data(source, data)
     known = bool(data and meta)  # the run's data, preprocessed by the file's own metadata
+    if eval_dir and not calib_dir:
+        raise CnnkitError("--eval-dir compares on images; give --calib-dir to calibrate on too")
     if calib_dir:
-        calib = folder_samples(calib_dir, spec, samples)
-        return calib, split_samples(data, split, full, seed) if known else calib, full
+        if eval_dir:
+            calib = folder_samples(calib_dir, reading, samples)
+            evaluation = folder_samples(eval_dir, reading)
+        elif known:
+            calib = folder_samples(calib_dir, reading, samples)
+            evaluation = split_samples(data, split, full, seed)
+        else:
+            calib, evaluation = held_out(calib_dir, reading, samples, seed)
+        if not quiet:
+            note(f"calibrating on {len(calib.x)} images ({calib.origin}), "
+                 f"comparing on {len(evaluation.x)} others ({evaluation.origin})")  # fmt: skip
+        return calib, evaluation, full, reading
     if known:
         calib = split_samples(data, "train", full, seed, samples)
-        return calib, split_samples(data, split, full, seed), full
+        return calib, split_samples(data, split, full, seed), full, reading
+    what = "it carries cnnkit metadata but" if meta else "no cnnkit metadata, and"
     raise CnnkitError(
-        f"{source}: no samples to calibrate and compare with; no run config.json with "
-        "`data` beside it (and no cnnkit metadata to preprocess by): pass --calib-dir "
-        "IMAGES or --data SOURCE"
+        f"{source}: no samples to calibrate and compare with: {what} no run config.json with "
+        "`data` lies beside it; pass --data SOURCE (e.g. digits) or --calib-dir IMAGES"
     )
 
 
-def _quantize(source: Path, work: Path, mode: str, calibration: str, calib: Samples, proto):
+def _quantize(
+    source: Path, work: Path, mode: str, calibration: str, calib: Samples, proto, reading
+):
     """The quantized ModelProto (onnxruntime.quantization does the work)."""
     import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
@@ -192,6 +222,9 @@ def _quantize(source: Path, work: Path, mode: str, calibration: str, calib: Samp
 
         with captured_chatter():
             return convert_float_to_float16(proto, keep_io_types=True)
+    if reading.file_bytes > source.stat().st_size:  # ORT's optimiser loses external data
+        source = work / "inline.onnx"
+        save_onnx(proto, source)
     prepared = _pre_process(source, work / "prepared.onnx")
     target = work / "quantized.onnx"
     with captured_chatter():
@@ -201,7 +234,7 @@ def _quantize(source: Path, work: Path, mode: str, calibration: str, calib: Samp
             quantize_static(
                 prepared,
                 target,
-                BatchReader(proto.graph.input[0].name, calib.x),
+                calibration_reader(reading, calib),
                 quant_format=QuantFormat.QDQ,
                 per_channel=True,
                 activation_type=QuantType.QUInt8,
@@ -209,6 +242,18 @@ def _quantize(source: Path, work: Path, mode: str, calibration: str, calib: Samp
                 calibrate_method=_calibrate_method(calibration),
             )
     return onnx.load(str(target))
+
+
+def calibration_reader(reading, calib: Samples) -> BatchReader:
+    """Batches of 16, or of the model's fixed batch (full ones only)."""
+    first = reading.input_info().shape[0]
+    if isinstance(first, int) and first > 0:
+        if len(calib.x) < first:
+            raise CnnkitError(
+                f"the model takes batches of exactly {first}; calibrate on at least {first} images"
+            )
+        return BatchReader(reading.image_input, calib.x, batch=first, exact=True)
+    return BatchReader(reading.image_input, calib.x)
 
 
 def _calibrate_method(name: str):

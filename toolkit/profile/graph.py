@@ -28,8 +28,6 @@ from toolkit.progress import note
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import onnxruntime as ort
-
 # Initializers at most this big stay in the skeleton (shape constants, Resize scales, ...).
 SMALL_CONSTANT = 4096
 # Ops whose output is a constant once every input shape is static.
@@ -43,7 +41,7 @@ class Graph:
 
     model: onnx.ModelProto
     name: str
-    input_name: str
+    input_name: str  # the image input (the first rank-4 one, else the first)
     input_shape: tuple[int, ...]
     shapes: dict[str, tuple[int, ...]]
     dtypes: dict[str, int]
@@ -52,6 +50,7 @@ class Graph:
     folded: set[str] = field(default_factory=set)  # outputs of nodes computing constants
     metadata: dict = field(default_factory=dict)
     folder: Path | None = None  # where external data lives; weights are read only if needed
+    input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # every input
 
     @property
     def nodes(self) -> list[onnx.NodeProto]:
@@ -86,10 +85,13 @@ class Graph:
 def load_graph(
     source: str | Path | onnx.ModelProto,
     *,
-    input_size: Sequence[int] | None = None,
+    input_size: Sequence[int] | dict[str, Sequence[int]] | None = None,
     batch: int = 1,
 ) -> Graph:
-    """Load `source` (path or ModelProto), fix the input size and infer every tensor shape."""
+    """Load `source` (path or ModelProto), fix the input sizes and infer every tensor shape.
+
+    `input_size` is C,H,W for the image input, or {input name: dims after the batch}.
+    """
     if isinstance(source, onnx.ModelProto):
         model, name, folder = source, source.graph.name or "model", None
     else:
@@ -98,12 +100,14 @@ def load_graph(
         folder = Path(source).parent
     metadata = read_metadata(model)
     constants = collect_constants(model)
-    input_name, input_shape = static_input(model, constants, input_size, batch, metadata, name)
+    input_shapes = static_inputs(model, constants, input_size, batch, metadata, name)
+    input_name = image_input(model, constants)
     graph = Graph(
         model=model,
         name=name,
         input_name=input_name,
-        input_shape=input_shape,
+        input_shape=input_shapes[input_name],
+        input_shapes=input_shapes,
         shapes={},
         dtypes={},
         constants=constants,
@@ -142,22 +146,64 @@ def constant_tensor(node: onnx.NodeProto) -> TensorProto:
     return numpy_helper.from_array(array, node.output[0])
 
 
-def static_input(
+def graph_inputs(model: onnx.ModelProto, constants: dict) -> list[onnx.ValueInfoProto]:
+    """The inputs the caller feeds (initializers listed as inputs left out)."""
+    return [i for i in model.graph.input if i.name not in constants]
+
+
+def image_input(model: onnx.ModelProto, constants: dict) -> str:
+    """The input that takes images: the first of rank 4, else the first."""
+    inputs = graph_inputs(model, constants)
+    ranked = [i for i in inputs if len(i.type.tensor_type.shape.dim) == 4]
+    return (ranked or inputs)[0].name
+
+
+def static_inputs(
     model: onnx.ModelProto,
     constants: dict,
-    input_size: Sequence[int] | None,
+    input_size: Sequence[int] | dict | None,
     batch: int,
     metadata: dict,
     name: str,
-) -> tuple[str, tuple[int, ...]]:
-    """The image input's name and static shape: dynamic dims from batch and input_size."""
-    inputs = [i for i in model.graph.input if i.name not in constants]
-    if len(inputs) != 1:
-        found = ", ".join(i.name for i in inputs) or "none"
-        raise CnnkitError(f"{name}: the profiler needs one input, found {found}")
-    tensor = inputs[0]
+) -> dict[str, tuple[int, ...]]:
+    """Every input's static shape: dynamic dims from batch and input_size (per input)."""
+    inputs = graph_inputs(model, constants)
+    if not inputs:
+        raise CnnkitError(f"{name}: the model has no inputs to profile")
+    image = image_input(model, constants)
+    if isinstance(input_size, dict):
+        unknown = [key for key in input_size if key not in {i.name for i in inputs}]
+        if unknown:
+            names = ", ".join(i.name for i in inputs)
+            raise CnnkitError(f"--input-size {unknown[0]}=...: no such input (inputs: {names})")
+        sizes = dict(input_size)
+    else:
+        sizes = {image: input_size} if input_size else {}
+    if image not in sizes and metadata.get("input_size"):
+        sizes[image] = metadata["input_size"]
+    if image in sizes and not isinstance(input_size, dict):  # C,H,W also for NHWC inputs
+        from toolkit.runtime.interpret import chw_to_layout
+
+        tensor = next(i for i in inputs if i.name == image)
+        dims = [d.dim_value or None for d in tensor.type.tensor_type.shape.dim]
+        sizes[image] = chw_to_layout(sizes[image], dims)
+    several = len(inputs) > 1
+    return {
+        tensor.name: static_shape(tensor, sizes.get(tensor.name), batch, name, several)
+        for tensor in inputs
+    }
+
+
+def static_shape(tensor, wanted, batch: int, name: str, named: bool) -> tuple[int, ...]:
+    """One input's static shape; `named`: the flag to suggest is --input-size NAME=..."""
     dims = tensor.type.tensor_type.shape.dim
-    wanted = list(input_size) if input_size else metadata.get("input_size")
+    wanted = list(wanted) if wanted else None
+    flag = f"--input-size {tensor.name}=" if named else "--input-size "
+    if wanted is not None and len(wanted) != len(dims) - 1:
+        raise CnnkitError(
+            f"{flag}{','.join(map(str, wanted))}: input {tensor.name!r} takes "
+            f"{len(dims) - 1} dims after the batch"
+        )
     shape = []
     for axis, dim in enumerate(dims):
         fixed = dim.dim_value if dim.HasField("dim_value") else None
@@ -166,21 +212,22 @@ def static_input(
                 note(f"{name}: input {tensor.name!r} has a fixed batch of {fixed}; using it")
             shape.append(fixed if fixed is not None else batch)
             continue
-        want = wanted[axis - 1] if wanted and axis - 1 < len(wanted) else None
+        want = wanted[axis - 1] if wanted else None
         if fixed is not None and want is not None and int(want) != fixed:
             static = "x".join(str(d.dim_value or "?") for d in list(dims)[1:])
             asked = "x".join(str(v) for v in wanted)
             raise CnnkitError(
                 f"{name}: input {tensor.name!r} has a fixed size {static}, "
-                f"--input-size {asked} does not fit (export the model at that size)"
+                f"{flag.strip()} {asked} does not fit (export the model at that size)"
             )
         if fixed is None and want is None:
+            example = "C,H,W" if len(dims) == 4 else ",".join(["D"] * (len(dims) - 1))
             raise CnnkitError(
                 f"{name}: input {tensor.name!r} axis {axis} is dynamic; "
-                "give its size with --input-size C,H,W"
+                f"give its size with {flag}{example}"
             )
         shape.append(fixed if fixed is not None else int(want))
-    return tensor.name, tuple(shape)
+    return tuple(shape)
 
 
 def skeleton(graph: Graph) -> onnx.ModelProto:
@@ -191,12 +238,11 @@ def skeleton(graph: Graph) -> onnx.ModelProto:
     model.opset_import.extend(src.opset_import)
     model.graph.name = src.graph.name
     model.graph.node.extend(src.graph.node)
-    elem_type = src.graph.input[
-        [i.name for i in src.graph.input].index(graph.input_name)
-    ].type.tensor_type.elem_type
-    model.graph.input.append(
-        helper.make_tensor_value_info(graph.input_name, elem_type, graph.input_shape)
-    )
+    types = {i.name: i.type.tensor_type.elem_type for i in src.graph.input}
+    for input_name, shape in graph.input_shapes.items():
+        model.graph.input.append(
+            helper.make_tensor_value_info(input_name, types[input_name], shape)
+        )
     for tensor in src.graph.initializer:
         if int(np.prod(tensor.dims, dtype=np.int64)) <= SMALL_CONSTANT:
             model.graph.initializer.append(graph.loaded(tensor))
@@ -218,7 +264,7 @@ def infer_shapes(graph: Graph) -> None:
     for name, tensor in graph.constants.items():
         graph.shapes[name] = tuple(tensor.dims)
         graph.dtypes[name] = tensor.data_type
-    graph.shapes[graph.input_name] = graph.input_shape
+    graph.shapes.update(graph.input_shapes)
     try:
         inferred = onnx.shape_inference.infer_shapes(skeleton(graph), data_prop=True)
     except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
@@ -275,7 +321,9 @@ def measure_shapes(graph: Graph, names: list[str]) -> None:
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-        feed = {graph.input_name: example_input(session, graph)}
+        feed = {
+            i.name: example_input(i.type, graph.input_shapes[i.name]) for i in session.get_inputs()
+        }
         outputs = session.run(None, feed)
     except LOAD_ERRORS as exc:  # onnxruntime's own error types for graphs it cannot run
         raise CnnkitError(
@@ -288,13 +336,13 @@ def measure_shapes(graph: Graph, names: list[str]) -> None:
         graph.dtypes.setdefault(meta.name, helper.np_dtype_to_tensor_dtype(array.dtype))
 
 
-def example_input(session: ort.InferenceSession, graph: Graph) -> np.ndarray:
+def example_input(kind: str, shape: tuple[int, ...]) -> np.ndarray:
     """A random input of the profiled shape and the session's input type."""
-    kind = session.get_inputs()[0].type
     dtype = {"tensor(float)": np.float32, "tensor(float16)": np.float16}.get(kind)
     if dtype is None:
-        return np.zeros(graph.input_shape, dtype=np.int64 if "int64" in kind else np.uint8)
-    return np.random.default_rng(0).standard_normal(graph.input_shape).astype(dtype)
+        integer = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}.get(kind, np.uint8)
+        return np.zeros(shape, dtype=integer)
+    return np.random.default_rng(0).standard_normal(shape).astype(dtype)
 
 
 def fold_constants(graph: Graph) -> set[str]:

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 def profile_onnx(
     path_or_proto: str | Path | onnx.ModelProto,
     *,
-    input_size: Sequence[int] | None = None,
+    input_size: Sequence[int] | dict[str, Sequence[int]] | None = None,
     batch: int = 1,
 ) -> Profile:
-    """Profile an .onnx file or ModelProto at `input_size` (C,H,W; dynamic dims) and `batch`."""
+    """Profile an .onnx file or ModelProto at `input_size` (C,H,W of the image input, or
+    {input name: dims after the batch} for models with several inputs) and `batch`."""
     graph = load_graph(path_or_proto, input_size=input_size, batch=batch)
     fields, warnings = receptive_fields(graph)
     layers, owners, buffer_owners, uncounted = [], defaultdict(list), defaultdict(list), Counter()
@@ -67,6 +68,7 @@ def profile_onnx(
         warnings=warnings,
         source="onnx",
         uncounted=sorted(uncounted),
+        inputs={name: list(shape) for name, shape in graph.input_shapes.items()},
     )
 
 

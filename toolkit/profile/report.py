@@ -72,6 +72,7 @@ class Profile:
     warnings: list[str] = field(default_factory=list)
     source: str = "onnx"  # "onnx" graph or "torch" module
     uncounted: list[str] = field(default_factory=list)
+    inputs: dict[str, list[int]] = field(default_factory=dict)  # every input's full shape
 
     def by_op(self) -> dict[str, dict]:
         """Per op type: node count, params, MACs, FLOPs and their shares of the totals."""
@@ -101,6 +102,7 @@ class Profile:
         return {
             "model": self.model,
             "input_size": self.input_size,
+            "inputs": self.inputs,
             "batch": self.batch,
             "convention": self.convention,
             "flop_rules": self.flop_rules,
@@ -167,9 +169,13 @@ def render(profile: Profile, top: int | None = None) -> Group:
     from rich.table import Table
     from rich.text import Text
 
-    size = "x".join(str(v) for v in profile.input_size)
+    size = f"input {profile.batch}x" + "x".join(str(v) for v in profile.input_size)
+    if len(profile.inputs) > 1:
+        size = "inputs " + ", ".join(
+            f"{name} {'x'.join(map(str, shape))}" for name, shape in profile.inputs.items()
+        )
     header = Text(
-        f"{profile.model}  input {profile.batch}x{size}  ({profile.source})\n{profile.convention}",
+        f"{profile.model}  {size}  ({profile.source})\n{profile.convention}",
         style="bold",
     )
     layers = Table(title="layers" + (f" (top {top} by MACs)" if top else ""))

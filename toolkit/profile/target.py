@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def profile_target(
     target: str | Path,
     *,
-    input_size: tuple[int, int, int] | None = None,
+    input_size: tuple[int, int, int] | dict[str, tuple[int, ...]] | None = None,
     batch: int = 1,
     csv: str | Path | None = None,
     save: bool = True,
@@ -41,6 +41,10 @@ def profile_target(
     path = Path(target)
     if not path.exists() and (path.suffix or len(path.parts) > 1):
         raise CnnkitError(f"{target}: no such file or folder")
+    if isinstance(input_size, dict) and (
+        path.is_dir() or path.suffix == ".pt" or not path.exists()
+    ):
+        raise CnnkitError(f"--input-size NAME=...: named inputs are for .onnx files, not {target}")
     if path.is_dir():
         profile = profile_run(path, input_size, batch, quiet)
         if save:

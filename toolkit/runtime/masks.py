@@ -15,6 +15,7 @@ from PIL import Image
 from toolkit.runtime.preprocess import Geometry
 
 IGNORE = 255  # pixels the model did not see (outside a center crop)
+IGNORE_16 = 65535  # the same in 16-bit masks (models with more than 255 classes)
 
 
 def palette() -> list[int]:
@@ -40,16 +41,17 @@ def to_original(mask: np.ndarray, geometry: Geometry) -> np.ndarray:
     """A mask in model-input pixels mapped back onto the original image (NEAREST)."""
     x0, y0, x1, y1 = geometry.content
     sx0, sy0, sx1, sy1 = geometry.source
-    shown = Image.fromarray(mask[y0:y1, x0:x1])
+    wide = mask.dtype == np.uint16
+    shown = Image.fromarray(np.ascontiguousarray(mask[y0:y1, x0:x1]))
     shown = shown.resize((max(1, sx1 - sx0), max(1, sy1 - sy0)), Image.Resampling.NEAREST)
-    canvas = Image.new("L", geometry.original, IGNORE)
+    canvas = Image.new(shown.mode, geometry.original, IGNORE_16 if wide else IGNORE)
     canvas.paste(shown, (sx0, sy0))
-    return np.asarray(canvas)
+    return np.asarray(canvas).astype(mask.dtype, copy=False)
 
 
 def class_pixels(mask: np.ndarray, labels: list[str]) -> dict[str, int]:
     """Pixel count per class, every class listed (ignored pixels left out)."""
-    counts = np.bincount(mask.ravel(), minlength=256)
+    counts = np.bincount(mask.ravel(), minlength=max(256, len(labels)))
     return {label: int(counts[i]) for i, label in enumerate(labels)}
 
 
@@ -94,7 +96,9 @@ def save_atomic(image: Image.Image, path: Path) -> None:
 
 
 def mask_image(mask: np.ndarray) -> Image.Image:
-    """A "P" image carrying the class palette."""
+    """A "P" image carrying the class palette; a 16-bit grey PNG for more than 255 classes."""
+    if mask.dtype == np.uint16:
+        return Image.fromarray(np.ascontiguousarray(mask))  # "I;16"
     mask = np.ascontiguousarray(mask, dtype=np.uint8)
     image = Image.frombytes("P", (mask.shape[1], mask.shape[0]), mask.tobytes())
     image.putpalette(PALETTE)
@@ -103,5 +107,7 @@ def mask_image(mask: np.ndarray) -> Image.Image:
 
 def overlay_image(original: Image.Image, mask: np.ndarray, alpha: float = 0.5) -> Image.Image:
     """The original with the coloured mask blended over it."""
+    if mask.dtype == np.uint16:  # colours repeat every 256 classes; ignored pixels stay white
+        mask = np.where(mask == IGNORE_16, IGNORE, mask % IGNORE).astype(np.uint8)
     colours = mask_image(mask).convert("RGB")
     return Image.blend(original.convert("RGB"), colours, alpha)

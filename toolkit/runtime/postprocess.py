@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit.errors import CnnkitError
 from toolkit.runtime.masks import class_pixels
 from toolkit.runtime.preprocess import ModelSpec
 
@@ -28,11 +29,24 @@ def error_row(key: str, reason: str, task: str) -> dict:
     return row
 
 
-def classification_rows(keys: list[str], logits: np.ndarray, spec: ModelSpec, topk: int):
-    """One row per input: the best label, its probability and the top-k."""
-    if logits.ndim != 2:
-        raise ValueError(f"classification output must be [N, K], got {list(logits.shape)}")
-    probs = softmax(logits)
+def class_scores(output: np.ndarray) -> np.ndarray:
+    """[N, K] or [N, K, 1, 1] class scores as [N, K]."""
+    if output.ndim == 4 and output.shape[2:] == (1, 1):
+        output = output[:, :, 0, 0]
+    if output.ndim != 2:
+        raise ValueError(f"classification output must be [N, K], got {list(output.shape)}")
+    return output
+
+
+def classification_rows(
+    keys: list[str], output: np.ndarray, spec: ModelSpec, topk: int, reading: str = "logits"
+):
+    """One row per input: the best label, its probability and the top-k.
+
+    `reading` "probs": the model's output already is probabilities (no second softmax).
+    """
+    scores = class_scores(output)
+    probs = scores.astype(np.float64) if reading == "probs" else softmax(scores)
     rows = []
     for key, p in zip(keys, probs, strict=True):
         order = np.argsort(-p, kind="stable")[: max(1, topk)]
@@ -50,13 +64,28 @@ def classification_rows(keys: list[str], logits: np.ndarray, spec: ModelSpec, to
     return rows
 
 
+def mask_dtype(num_classes: int) -> type:
+    """uint8 masks up to 255 classes (255 marks ignored pixels), uint16 above."""
+    if num_classes > 65535:
+        raise CnnkitError(f"{num_classes} classes do not fit a 16-bit mask")
+    return np.uint8 if num_classes <= 255 else np.uint16
+
+
 def argmax_masks(logits: np.ndarray) -> np.ndarray:
-    """[N, K, H, W] scores -> [N, H, W] uint8 class indices."""
+    """[N, K, H, W] scores -> [N, H, W] class indices (uint8, or uint16 over 255 classes)."""
     if logits.ndim != 4:
         raise ValueError(f"segmentation output must be [N, K, H, W], got {list(logits.shape)}")
-    if logits.shape[1] > 255:
-        raise ValueError(f"{logits.shape[1]} classes do not fit a uint8 mask")
-    return logits.argmax(axis=1).astype(np.uint8)
+    return logits.argmax(axis=1).astype(mask_dtype(logits.shape[1]))
+
+
+def label_masks(labels: np.ndarray) -> np.ndarray:
+    """An integer [N, H, W] (or [N, 1, H, W]) label map -> [N, H, W] uint8 or uint16 masks."""
+    if labels.ndim == 4:
+        labels = labels[:, 0]
+    if labels.size and labels.min() < 0:
+        raise CnnkitError(f"the label map holds a negative class ({int(labels.min())})")
+    top = int(labels.max()) + 1 if labels.size else 1
+    return labels.astype(mask_dtype(top))
 
 
 def segmentation_row(key: str, mask: np.ndarray, spec: ModelSpec, num_classes: int, ref) -> dict:

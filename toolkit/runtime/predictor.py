@@ -6,6 +6,7 @@ rows are the same by construction.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,32 +16,38 @@ from PIL import Image
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
 from toolkit.runtime.inputs import InputItem
+from toolkit.runtime.interpret import Interpretation, interpret, settle
 from toolkit.runtime.masks import to_original
 from toolkit.runtime.postprocess import (
     argmax_masks,
     classification_rows,
     error_row,
+    label_masks,
     segmentation_row,
 )
 from toolkit.runtime.preprocess import (
     Decoded,
+    Geometry,
     ImageError,
     SpecFlags,
-    describe_defaults,
-    model_spec,
     open_image,
     prepare,
     prepare_array,
-    require_nchw,
 )
 from toolkit.runtime.session import LOAD_ERRORS, SessionHandle, open_session, run_batch
 
 # save_mask(key, mask at original size, decoded) -> what the row's "mask" holds
 MaskSink = Callable[[str, np.ndarray, Decoded], object]
+NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "uint8": np.uint8}
 
 
 class Predictor:
-    """Predict with an ONNX file: `Predictor("model.onnx").predict(["a.png", "b.png"])`."""
+    """Predict with an ONNX file: `Predictor("model.onnx").predict(["a.png", "b.png"])`.
+
+    How images go in and outputs are read comes from `interpret` (cnnkit metadata, else
+    the graph, else flags); one test run on a synthetic image settles what the file leaves
+    open and proves the model runs before any caller writes anything.
+    """
 
     def __init__(
         self,
@@ -58,10 +65,30 @@ class Predictor:
         labels: str | Path | None = None,
         gray: bool = False,
         resize: str = "stretch",
+        layout: str | None = None,
+        outputs: str = "auto",
+        output: str | None = None,
+        feeds=(),
         max_pixels: int | None = None,
         quiet: bool = False,
     ):
-        self.handle: SessionHandle = open_session(
+        if topk < 1:
+            raise CnnkitError(f"--topk {topk}: must be at least 1")
+        flags = SpecFlags(
+            size=size,
+            mean=mean,
+            std=std,
+            labels=labels,
+            gray=gray,
+            resize=resize,
+            layout=layout,
+            outputs=outputs,
+            output=output,
+            feeds=tuple(dict(feeds).items()),
+        )
+        interp = interpret(model, flags)
+        interp.require_runnable()
+        handle = open_session(
             model,
             device=device,
             provider=provider,
@@ -70,33 +97,50 @@ class Predictor:
             graph_optimization=graph_optimization,
             quiet=quiet,
         )
-        flags = SpecFlags(size=size, mean=mean, std=std, labels=labels, gray=gray, resize=resize)
-        require_nchw(self.handle.input_shape, self.handle.path)
-        output_shape = self.handle.session.get_outputs()[0].shape
-        self.spec = model_spec(self.handle.meta, self.handle.input_shape, len(output_shape), flags)
+        image = interp.input_info()
+        self.handle: SessionHandle = dataclasses.replace(
+            handle, input_name=image.name, input_shape=list(image.shape)
+        )
+        self.interpretation: Interpretation = interp
+        self.constants = load_constants(interp)
         if labels is not None:
-            check_label_count(labels, self.spec, output_shape)
-        announced = describe_defaults(self.spec, flags) if not self.handle.meta else None
-        if announced and not quiet:
-            note(announced)
-        if topk < 1:
-            raise CnnkitError(f"--topk {topk}: must be at least 1")
+            check_label_count(labels, interp.spec, list(interp.output_info().shape))
         self.topk = topk
         self.max_pixels = max_pixels
         if max_pixels and max_pixels > (Image.MAX_IMAGE_PIXELS or 0):
             Image.MAX_IMAGE_PIXELS = max_pixels  # else Pillow's own guard refuses first
+        self.interpretation = settle(interp, self.infer([self.test_input()]))
+        announced = self.interpretation.note_line()
+        if announced and not quiet:
+            note(announced)
+
+    @property
+    def spec(self):
+        """The ModelSpec: preprocessing and class names."""
+        return self.interpretation.spec
 
     @property
     def provider(self) -> str:
         """The execution provider that runs the model."""
         return self.handle.providers[0]
 
+    def test_input(self) -> Decoded:
+        """A seeded noise image through the real preprocessing (zeros for 2/4+ channels)."""
+        height, width = self.spec.size
+        if self.spec.channels in (1, 3):
+            pixels = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+            return prepare(Image.fromarray(pixels), self.spec)
+        full = (0, 0, width, height)
+        zeros = np.zeros((self.spec.channels, height, width), dtype=np.float32)
+        return Decoded(zeros, Geometry((width, height), full, full))
+
     def decode(self, source, keep_image: bool = False) -> Decoded:
         """Preprocess a path, InputItem, PIL image or array; ImageError when it cannot be."""
+        layout = self.interpretation.layout
         if isinstance(source, InputItem) and source.path.suffix.lower() == ".npy":
-            return prepare_array(load_npy_item(source), self.spec, source.key)
+            return prepare_array(load_npy_item(source), self.spec, source.key, layout)
         if isinstance(source, np.ndarray):
-            return prepare_array(source, self.spec)
+            return prepare_array(source, self.spec, layout=layout)
         if isinstance(source, Image.Image):
             return prepare(source, self.spec, keep_image)
         path = source.path if isinstance(source, InputItem) else Path(source)
@@ -109,16 +153,25 @@ class Predictor:
         except ImageError as exc:
             return exc
 
-    def infer(self, decoded: list[Decoded]) -> np.ndarray:
-        """Run the model on preprocessed inputs, one batch."""
+    def model_batch(self, decoded: list[Decoded]) -> np.ndarray:
+        """Preprocessed (C, H, W) inputs stacked into the model's layout and dtype."""
         batch = np.stack([d.array for d in decoded])
+        if self.interpretation.layout == "NHWC":
+            batch = batch.transpose(0, 2, 3, 1)
+        return np.ascontiguousarray(batch, dtype=NUMPY_DTYPES[self.interpretation.input_dtype])
+
+    def infer(self, decoded: list[Decoded]) -> np.ndarray:
+        """Run the model on preprocessed inputs, one batch; the output that is read."""
+        batch = self.model_batch(decoded)
         try:
-            return run_batch(self.handle, batch)
+            return run_batch(
+                self.handle, batch, output=self.interpretation.output, constants=self.constants
+            )
         except LOAD_ERRORS as exc:
             first = str(exc).strip().splitlines()[0]
             raise CnnkitError(
                 f"{self.handle.path}: onnxruntime failed on a batch of shape {list(batch.shape)}"
-                f" (check --size/--gray): {first}"
+                f" (check --size/--gray/--layout): {first}"
             ) from None
 
     def rows(self, keys: list[str], decoded: list, save_mask: MaskSink | None = None) -> list:
@@ -129,18 +182,32 @@ class Predictor:
         rows = [error_row(k, r, task) for k, r in zip(keys, reasons, strict=True)]
         if not good:
             return rows
-        logits = self.infer([decoded[i] for i in good])
-        if task == "segmentation":
-            for i, mask in zip(good, argmax_masks(logits), strict=True):
+        output = self.infer([decoded[i] for i in good])
+        reading = self.interpretation.reading
+        if reading.startswith("segmentation"):
+            masks = (
+                argmax_masks(output) if reading == "segmentation-scores" else label_masks(output)
+            )
+            for i, mask in zip(good, masks, strict=True):
                 full = to_original(mask, decoded[i].geometry)
                 ref = save_mask(keys[i], full, decoded[i]) if save_mask else full
-                rows[i] = segmentation_row(keys[i], full, self.spec, logits.shape[1], ref)
+                rows[i] = segmentation_row(
+                    keys[i], full, self.spec, self.class_count(output, mask), ref
+                )
         else:
             good_keys = [keys[i] for i in good]
-            found = classification_rows(good_keys, logits, self.spec, self.topk)
+            found = classification_rows(good_keys, output, self.spec, self.topk, reading)
             for i, row in zip(good, found, strict=True):
                 rows[i] = row
         return rows
+
+    def class_count(self, output: np.ndarray, mask: np.ndarray) -> int:
+        """Classes listed in a segmentation row: K of the scores, else the names or the mask."""
+        if self.interpretation.reading == "segmentation-scores":
+            return int(output.shape[1])
+        if self.spec.classes:
+            return len(self.spec.classes)
+        return int(mask.max()) + 1 if mask.size else 1
 
     def predict(self, inputs, batch_size: int = 16) -> list[dict]:
         """Rows (results.jsonl format) for paths, PIL images or arrays; masks come as arrays."""
@@ -162,6 +229,33 @@ def check_label_count(labels, spec, output_shape: list) -> None:
         raise CnnkitError(
             f"--labels {labels}: has {len(spec.classes)} names, the model has {classes} classes"
         )
+
+
+def load_constants(interp: Interpretation) -> dict[str, np.ndarray]:
+    """The --feed arrays, checked against their inputs' shapes and cast to their dtypes."""
+    constants = {}
+    for name, path in interp.constants:
+        info = interp.input_info(name)
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise CnnkitError(f"--feed {name}={path}: cannot read it ({exc})") from None
+        declared = tuple(info.shape)
+        per_sample = declared[1:]
+        if tuple(array.shape) == per_sample:
+            array = array[None]  # one sample, repeated to every batch
+        elif (
+            len(array.shape) != len(declared)
+            or tuple(array.shape[1:]) != per_sample
+            or (isinstance(declared[0], int) and array.shape[0] not in (1, declared[0]))
+        ):
+            raise CnnkitError(
+                f"--feed {name}={path}: shape {list(array.shape)} does not fit input "
+                f"{info.describe()} (give {list(per_sample)} or [1, ...])"
+            )
+        dtype = NUMPY_DTYPES.get(info.dtype) or np.dtype(info.dtype)
+        constants[name] = np.ascontiguousarray(array, dtype=dtype)
+    return constants
 
 
 def load_npy_item(item: InputItem) -> np.ndarray:

@@ -47,6 +47,7 @@ class ModelSpec:
     std: tuple[float, ...]
     classes: tuple[str, ...] | None = None  # None: class indices name the outputs
     resize: str = "stretch"
+    raw: bool = False  # uint8 model input: pixels 0..255 as they are, no normalisation
 
     def label(self, index: int) -> str:
         """The name of output class `index`."""
@@ -66,7 +67,8 @@ class Geometry:
 
 @dataclass
 class Decoded:
-    """One preprocessed input: the model tensor (C, H, W), its geometry, the original."""
+    """One preprocessed input: the tensor (C, H, W; float32, or uint8 for raw models), its
+    geometry, the original."""
 
     array: np.ndarray
     geometry: Geometry
@@ -181,6 +183,8 @@ def normalize(img: Image.Image, spec: ModelSpec) -> np.ndarray:
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     planes = pixels.transpose(2, 0, 1)
+    if spec.raw:
+        return np.ascontiguousarray(planes)
     table = normalization_table(tuple(spec.mean), tuple(spec.std), planes.shape[0])
     return np.stack([table[c][plane] for c, plane in enumerate(planes)])
 
@@ -193,8 +197,11 @@ def prepare(img: Image.Image, spec: ModelSpec, keep_image: bool = False) -> Deco
     return Decoded(normalize(resized, spec), geometry, original)
 
 
-def prepare_array(array: np.ndarray, spec: ModelSpec, name: str = "array") -> Decoded:
-    """uint8 pixels (H, W[, C]) go through `prepare`; float (C, H, W) is taken as the tensor."""
+def prepare_array(
+    array: np.ndarray, spec: ModelSpec, name: str = "array", layout: str = "NCHW"
+) -> Decoded:
+    """uint8 pixels (H, W[, C]) go through `prepare`; a float tensor in the model's layout
+    ((C, H, W), or (H, W, C) for NHWC) is taken as it is."""
     array = np.asarray(array)
     if array.dtype == np.uint8:
         pixels = array[:, :, 0] if array.ndim == 3 and array.shape[2] == 1 else array
@@ -203,12 +210,17 @@ def prepare_array(array: np.ndarray, spec: ModelSpec, name: str = "array") -> De
         return prepare(Image.fromarray(pixels), spec)
     if not np.issubdtype(array.dtype, np.floating):
         raise ImageError(name, f"expected uint8 pixels or a float tensor, got {array.dtype}")
-    expected = (spec.channels, *spec.size)
+    if spec.raw:
+        raise ImageError(name, "the model takes uint8 pixels; give images or uint8 arrays")
+    chw = (spec.channels, *spec.size)
+    expected = chw if layout == "NCHW" else (*spec.size, spec.channels)
     if array.shape != expected:
         raise ImageError(name, f"float tensor has shape {array.shape}, the model takes {expected}")
     if not np.isfinite(array).all():  # NaN/inf would come out as a confident-looking label
         raise ImageError(name, "float tensor holds NaN or infinite values")
-    _, height, width = array.shape
+    if layout == "NHWC":
+        array = array.transpose(2, 0, 1)
+    _, height, width = chw
     full = (0, 0, width, height)
     return Decoded(
         np.ascontiguousarray(array, dtype=np.float32), Geometry((width, height), full, full)
@@ -233,6 +245,10 @@ class SpecFlags:
     labels: str | Path | None = None  # a text file, one class name per line
     gray: bool = False
     resize: str = "stretch"
+    layout: str | None = None  # "NCHW" | "NHWC"; None: from the input's shape
+    outputs: str = "auto"  # "auto" | "logits" | "probs"
+    output: str | None = None  # which output to read; None: the first
+    feeds: tuple[tuple[str, str], ...] = ()  # (input name, .npy file) for non-image inputs
 
 
 def read_labels(path: str | Path) -> tuple[str, ...]:
@@ -257,59 +273,3 @@ def per_channel(values, channels: int, flag: str) -> tuple[float, ...]:
     if flag == "--std" and any(v <= 0 for v in values):
         raise CnnkitError(f"--std values must be positive, got {list(values)}")
     return values
-
-
-def require_nchw(input_shape: list, where) -> None:
-    """Image pipelines need one NCHW input; a CnnkitError naming `where` otherwise."""
-    if len(input_shape) != 4:
-        raise CnnkitError(
-            f"{where}: input has rank {len(input_shape)} ({list(input_shape)}); "
-            "images need an NCHW input of rank 4"
-        )
-
-
-def fixed_dims(shape: list) -> list[int | None]:
-    """Input axes as ints where fixed, None where dynamic."""
-    return [d if isinstance(d, int) and d > 0 else None for d in shape]
-
-
-def model_spec(meta: dict, input_shape: list, output_rank: int, flags: SpecFlags) -> ModelSpec:
-    """The spec from cnnkit metadata, else from flags and defaults (announced by the caller)."""
-    if flags.resize not in RESIZE_MODES:
-        raise CnnkitError(f"--resize {flags.resize!r}: expected one of {', '.join(RESIZE_MODES)}")
-    dims = fixed_dims(input_shape) + [None] * 4
-    stored = meta.get("input_size")
-    channels = 1 if flags.gray else (stored[0] if stored else dims[1] or 3)
-    size = flags.size or (tuple(stored[1:]) if stored else None)
-    if size is None:
-        size = (dims[2], dims[3]) if dims[2] and dims[3] else (224, 224)
-    if len(size) != 2 or min(size) < 1:
-        raise CnnkitError(f"--size {size}: expected two positive integers H,W")
-    mean_default, std_default = (IMAGENET_MEAN, IMAGENET_STD) if channels == 3 else ((0.0,), (1.0,))
-    mean = per_channel(flags.mean or meta.get("mean") or mean_default, channels, "--mean")
-    std = per_channel(flags.std or meta.get("std") or std_default, channels, "--std")
-    classes = read_labels(flags.labels) if flags.labels else meta.get("classes")
-    task = meta.get("task") or ("segmentation" if output_rank == 4 else "classification")
-    return ModelSpec(
-        task=task,
-        channels=int(channels),
-        size=(int(size[0]), int(size[1])),
-        mean=mean,
-        std=std,
-        classes=tuple(classes) if classes else None,
-        resize=flags.resize,
-    )
-
-
-def describe_defaults(spec: ModelSpec, flags: SpecFlags) -> str | None:
-    """For a foreign model: one line naming what was assumed rather than given."""
-    assumed = []
-    if flags.size is None:
-        assumed.append(f"input {spec.channels}x{spec.size[0]}x{spec.size[1]} (--size, --gray)")
-    if flags.mean is None or flags.std is None:
-        assumed.append(f"mean {list(spec.mean)} std {list(spec.std)} (--mean, --std)")
-    if flags.labels is None:
-        assumed.append("class indices as labels (--labels)")
-    if not assumed:
-        return None
-    return "note: no cnnkit metadata; assuming " + ", ".join(assumed)

@@ -146,7 +146,8 @@ def run_inference(
     """Predict every input into OUT/results.jsonl (and masks); resumable, bad files reported.
 
     `predictor_options` are Predictor's (device, provider, threads, allow_fallback,
-    graph_optimization, topk, size, mean, std, labels, gray, resize, max_pixels).
+    graph_optimization, topk, size, mean, std, labels, gray, resize, layout, outputs, output,
+    feeds, max_pixels).
     The model is checked before anything is written under `out_dir`.
     """
     if batch_size < 1:

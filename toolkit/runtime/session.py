@@ -179,36 +179,58 @@ def open_session(
     )
 
 
-def run_with_iobinding(handle: SessionHandle, batch: np.ndarray) -> np.ndarray:
+def run_with_iobinding(
+    handle: SessionHandle, batch: np.ndarray, output: str, constants: dict
+) -> np.ndarray:
     """Run on CUDA with input and output bound on the device, so timing is not host copies."""
     device_id = handle.cuda_device_id
     binding = handle.session.io_binding()
-    on_device = ort.OrtValue.ortvalue_from_numpy(batch, "cuda", device_id)
-    binding.bind_ortvalue_input(handle.input_name, on_device)
-    binding.bind_output(handle.output_names[0], "cuda", device_id)
+    for name, array in {handle.input_name: batch, **constants}.items():
+        binding.bind_ortvalue_input(
+            name, ort.OrtValue.ortvalue_from_numpy(array, "cuda", device_id)
+        )
+    binding.bind_output(output, "cuda", device_id)
     handle.session.run_with_iobinding(binding)
     return binding.get_outputs()[0].numpy()
 
 
-def run_batch(handle: SessionHandle, batch: np.ndarray) -> np.ndarray:
-    """The first output for a batch; fixed-batch models get split and zero-padded chunks."""
-    batch = np.ascontiguousarray(batch, dtype=np.float32)
+def run_batch(
+    handle: SessionHandle,
+    batch: np.ndarray,
+    *,
+    output: str | None = None,
+    constants: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """One output (default the first) for a batch, fed as it is typed, plus constant inputs;
+    fixed-batch models get split and zero-padded chunks. A constant whose first axis is the
+    batch is cut to each chunk's size."""
+    batch = np.ascontiguousarray(batch)
+    output = output or handle.output_names[0]
+    constants = constants or {}
     size = handle.fixed_batch
     if size is None or len(batch) == size:
-        return run_once(handle, batch)
+        return run_once(handle, batch, output, batched(constants, len(batch)))
     outputs = []
     for start in range(0, len(batch), size):
         chunk = batch[start : start + size]
         real = len(chunk)
         if real < size:
-            padding = np.zeros((size - real, *chunk.shape[1:]), dtype=np.float32)
+            padding = np.zeros((size - real, *chunk.shape[1:]), dtype=chunk.dtype)
             chunk = np.concatenate([chunk, padding])
-        outputs.append(run_once(handle, chunk)[:real])
+        outputs.append(run_once(handle, chunk, output, batched(constants, size))[:real])
     return np.concatenate(outputs)
 
 
-def run_once(handle: SessionHandle, batch: np.ndarray) -> np.ndarray:
-    """One session.run (IOBinding on CUDA), first output only."""
+def batched(constants: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
+    """Constants given per sample (a leading axis of 1) repeated to the batch size."""
+    return {
+        name: np.repeat(array, size, axis=0) if array.shape[:1] == (1,) and size != 1 else array
+        for name, array in constants.items()
+    }
+
+
+def run_once(handle: SessionHandle, batch: np.ndarray, output: str, constants: dict) -> np.ndarray:
+    """One session.run (IOBinding on CUDA), one output only."""
     if handle.cuda_device_id is not None:
-        return run_with_iobinding(handle, batch)
-    return handle.session.run(handle.output_names[:1], {handle.input_name: batch})[0]
+        return run_with_iobinding(handle, batch, output, constants)
+    return handle.session.run([output], {handle.input_name: batch, **constants})[0]

@@ -1,0 +1,106 @@
+"""interpret: cnnkit metadata, flags and the graph decide how a file is fed and read."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from tests.runtime.conftest import colour_segmenter, make_model, save
+from toolkit.errors import CnnkitError
+from toolkit.runtime.interpret import interpret, settle
+from toolkit.runtime.preprocess import SpecFlags
+
+
+def pooled(path, shape, classes: int = 2, meta=None, elem=TensorProto.FLOAT):
+    """GlobalAveragePool + Flatten: an [N, C] output from an input of `shape`."""
+    proto = make_model(
+        [
+            helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),
+            helper.make_node("Flatten", ["pooled"], ["logits"]),
+        ],
+        [helper.make_tensor_value_info("input", elem, shape)],
+        [helper.make_tensor_value_info("logits", elem, ["N", classes])],
+        [],
+    )
+    return save(proto, path, meta)
+
+
+def test_metadata_wins_and_nothing_is_announced(tmp_path):
+    meta = {"task": "classification", "input_size": [1, 28, 28], "mean": [0.1], "std": [0.3],
+            "classes": ["a"]}  # fmt: skip
+    interp = interpret(pooled(tmp_path / "m.onnx", ["N", 1, 28, 28], 1, meta))
+    spec = interp.spec
+    assert (spec.channels, spec.size, spec.mean, spec.classes) == (1, (28, 28), (0.1,), ("a",))
+    assert interp.assumed == () and interp.note_line() is None
+    assert interp.reasons["size"] == "28x28 (cnnkit metadata)"
+
+
+def test_flags_override_and_are_not_assumptions(tmp_path):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("cat\ndog\n\n")
+    flags = SpecFlags(size=(20, 30), mean=(0.5,), std=(0.5,), labels=labels, layout="nchw")
+    interp = interpret(pooled(tmp_path / "m.onnx", [1, 3, "h", "w"]), flags)
+    assert interp.spec.size == (20, 30) and interp.spec.mean == (0.5, 0.5, 0.5)
+    assert interp.spec.classes == ("cat", "dog") and interp.spec.label(5) == "5"
+    assert set(interp.assumed) == {"reading"}  # logits: the only thing left to assume
+
+
+def test_foreign_defaults_are_announced_in_one_line(tmp_path):
+    interp = interpret(pooled(tmp_path / "m.onnx", [2, 3, 16, 16]))
+    assert interp.spec.size == (16, 16) and interp.spec.mean == (0.485, 0.456, 0.406)
+    line = interp.note_line()
+    assert "\n" not in line and "3x16x16" in line and "--labels" in line and "--mean" in line
+    gray = interpret(tmp_path / "m.onnx", SpecFlags(gray=True))
+    assert gray.spec.channels == 1
+
+
+def test_dynamic_channels_and_segmentation(tmp_path):
+    save(colour_segmenter(), tmp_path / "seg.onnx")
+    interp = interpret(tmp_path / "seg.onnx")
+    assert (interp.reading, interp.spec.task, interp.spec.size) == (
+        "segmentation-scores", "segmentation", (224, 224))  # fmt: skip
+    assert "size" in interp.assumed
+
+
+def test_a_test_run_settles_probabilities_and_1x1_maps(tmp_path):
+    interp = interpret(pooled(tmp_path / "m.onnx", ["N", 3, 8, 8], 3))
+    probs = np.array([[0.2, 0.3, 0.5]], np.float32)
+    assert settle(interp, probs).reading == "probs"
+    assert settle(interp, np.array([[2.0, -1.0, 0.5]], np.float32)).reading == "logits"
+    forced = interpret(tmp_path / "m.onnx", SpecFlags(outputs="logits"))
+    assert settle(forced, probs).reading == "logits"  # a flag is never second-guessed
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (SpecFlags(mean=(0.1, 0.2)), "--mean has 2 values"),
+        (SpecFlags(std=(0.0,)), "--std values must be positive"),
+        (SpecFlags(resize="squash"), "--resize"),
+        (SpecFlags(layout="NCWH"), "--layout"),
+        (SpecFlags(outputs="odds"), "--outputs"),
+        (SpecFlags(output="nope"), "--output nope"),
+        (SpecFlags(feeds=(("nope", "x.npy"),)), "--feed nope"),
+        (SpecFlags(size=(8, 9)), "fixed H of 16"),
+    ],
+)
+def test_bad_flags_name_the_flag(tmp_path, flags, message):
+    path = pooled(tmp_path / "m.onnx", [1, 3, 16, 16])
+    with pytest.raises(CnnkitError, match=message):
+        interpret(path, flags)
+
+
+def test_unreadable_inputs_are_problems_not_crashes(tmp_path):
+    rank2 = make_model(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])],
+        [],
+    )
+    onnx.save(rank2, str(tmp_path / "r.onnx"))
+    interp = interpret(tmp_path / "r.onnx")
+    assert not interp.runnable and "rank 2" in interp.problems[0]
+    with pytest.raises(CnnkitError, match="rank 2"):
+        interp.require_runnable()

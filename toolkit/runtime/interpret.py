@@ -1,0 +1,230 @@
+"""What an ONNX file takes and returns, decided once from the file itself, with reasons.
+
+cnnkit's own exports carry their preprocessing in metadata; files made elsewhere
+(torchvision, timm, Keras/tf2onnx, hand-built) only have their graph. `interpret` reads the
+file once and settles which input takes images and in which layout and dtype, the size,
+mean and std, which output is read and how (logits, probabilities, segmentation scores or
+a label map) and the class names -- each with the reason `cnnkit inspect` prints and that
+infer / bench / quantize announce in one note line. Every decision has a flag that
+overrides it (SpecFlags).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.errors import CnnkitError
+from toolkit.onnxfile import load_onnx, read_metadata
+from toolkit.runtime.decide import (
+    Decider,
+    TensorInfo,
+    chw_to_layout,
+    guess_layout,
+    tensor_info,
+)
+from toolkit.runtime.preprocess import ModelSpec, SpecFlags
+
+__all__ = ["Interpretation", "TensorInfo", "chw_to_layout", "guess_layout", "interpret", "settle"]
+# Ops that only reshape or copy: a Softmax before them still makes the output probabilities.
+PASS_THROUGH = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast", "Transpose"}
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """The file's facts and what infer / bench / quantize assume about it, with reasons."""
+
+    path: str
+    file_bytes: int  # the .onnx file plus its external data files
+    ir_version: int
+    opsets: dict[str, int]
+    producer: str
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    metadata: dict  # the cnnkit.* metadata; {} for a foreign file
+    spec: ModelSpec  # preprocessing and labels
+    image_input: str | None
+    layout: str  # "NCHW" | "NHWC"
+    input_dtype: str
+    output: str
+    reading: str  # "logits" | "probs" | "segmentation-scores" | "segmentation-labels"
+    constants: tuple[tuple[str, str], ...] = ()  # (other input, .npy file feeding it)
+    reasons: dict[str, str] = field(default_factory=dict)
+    assumed: tuple[str, ...] = ()  # reasons keys decided without metadata or a flag
+    problems: tuple[str, ...] = ()  # why images cannot be run through it; empty when they can
+
+    @property
+    def runnable(self) -> bool:
+        """True when infer can feed images to the model."""
+        return not self.problems
+
+    def require_runnable(self) -> None:
+        """Raise the first problem as a CnnkitError."""
+        if self.problems:
+            raise CnnkitError(f"{self.path}: {self.problems[0]}")
+
+    def input_info(self, name: str | None = None) -> TensorInfo:
+        """The TensorInfo of `name` (default: the image input)."""
+        name = name or self.image_input
+        return next(t for t in self.inputs if t.name == name)
+
+    def output_info(self) -> TensorInfo:
+        """The TensorInfo of the output that is read."""
+        return next(t for t in self.outputs if t.name == self.output)
+
+    def summary(self) -> str:
+        """One line: what is assumed about inputs and outputs (the verbs' note)."""
+        s = self.spec
+        pixels = "raw 0..255 pixels" if s.raw else f"mean {list(s.mean)} std {list(s.std)}"
+        labels = f"{len(s.classes)} labels" if s.classes else "class indices as labels"
+        return (
+            f"input {self.image_input!r} {self.layout} {self.input_dtype} "
+            f"{s.channels}x{s.size[0]}x{s.size[1]}, {pixels}; output {self.output!r} read as "
+            f"{self.reading}; {labels}"
+        )
+
+    def note_line(self) -> str | None:
+        """The note infer/bench/quantize print when something was assumed, else None."""
+        if not self.assumed:
+            return None
+        flags = sorted({FLAG_OF[key] for key in self.assumed})
+        source = "no cnnkit metadata" if not self.metadata else "partly assumed"
+        name = Path(self.path).name
+        return f"note: {name}: {source}; {self.summary()} (override: {', '.join(flags)})"
+
+    def to_dict(self) -> dict:
+        """inspect --json."""
+        s = self.spec
+        return {
+            "model": self.path,
+            "file_bytes": self.file_bytes,
+            "ir_version": self.ir_version,
+            "opsets": self.opsets,
+            "producer": self.producer,
+            "inputs": [t.to_dict() for t in self.inputs],
+            "outputs": [t.to_dict() for t in self.outputs],
+            "metadata": self.metadata,
+            "assumptions": {
+                "image_input": self.image_input,
+                "layout": self.layout,
+                "dtype": self.input_dtype,
+                "channels": s.channels,
+                "input_size": [s.channels, *s.size],
+                "normalisation": "raw" if s.raw else "mean-std",
+                "mean": list(s.mean),
+                "std": list(s.std),
+                "task": s.task,
+                "output": self.output,
+                "reading": self.reading,
+                "labels": list(s.classes) if s.classes else None,
+                "constants": dict(self.constants),
+            },
+            "reasons": self.reasons,
+            "assumed": list(self.assumed),
+            "runnable": self.runnable,
+            "problems": list(self.problems),
+        }
+
+
+FLAG_OF = {
+    "layout": "--layout",
+    "dtype": "--layout",
+    "channels": "--gray",
+    "size": "--size",
+    "mean_std": "--mean/--std",
+    "output": "--output",
+    "reading": "--outputs",
+    "labels": "--labels",
+}
+
+
+def file_bytes(proto, path: Path) -> int:
+    """Bytes of the file and of every external data file it names."""
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+
+    locations = set()
+    for tensor in _get_all_tensors(proto):
+        if uses_external_data(tensor):
+            locations.update(e.value for e in tensor.external_data if e.key == "location")
+    extra = sum((path.parent / loc).stat().st_size for loc in locations)
+    return path.stat().st_size + extra
+
+
+def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretation:
+    """Read an ONNX file once and decide how images go in and results come out."""
+    flags = flags or SpecFlags()
+    path = Path(path)
+    proto = load_onnx(path, load_external_data=False)
+    initializers = {t.name for t in proto.graph.initializer}
+    inputs = tuple(tensor_info(i) for i in proto.graph.input if i.name not in initializers)
+    outputs = tuple(tensor_info(o) for o in proto.graph.output)
+    meta = read_metadata(proto)
+    facts = dict(
+        path=str(path),
+        file_bytes=file_bytes(proto, path),
+        ir_version=int(proto.ir_version),
+        opsets={(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import},
+        producer=" ".join(p for p in (proto.producer_name, proto.producer_version) if p),
+        inputs=inputs,
+        outputs=outputs,
+        metadata=meta,
+    )
+    decider = Decider(meta, flags)
+    image = decider.image_input(inputs)
+    out = decider.output(outputs, ending_op(proto, decider.chosen_output(outputs)))
+    if image is not None and out is not None:
+        decider.labels(outputs)
+    spec = decider.spec()
+    return Interpretation(
+        **facts,
+        spec=spec,
+        image_input=image.name if image else None,
+        layout=decider.layout,
+        input_dtype=image.dtype if image else "float32",
+        output=out.name if out else "",
+        reading=decider.reading,
+        constants=tuple(decider.constants),
+        reasons=decider.reasons,
+        assumed=tuple(decider.assumed),
+        problems=tuple(decider.problems),
+    )
+
+
+def ending_op(proto, output_name: str | None) -> str | None:
+    """The op producing an output, looking through reshapes and casts (Softmax stays visible)."""
+    producer = {out: node for node in proto.graph.node for out in node.output}
+    node = producer.get(output_name)
+    while node is not None and node.op_type in PASS_THROUGH and node.input:
+        node = producer.get(node.input[0])
+    return node.op_type if node is not None else None
+
+
+def settle(interp: Interpretation, output: np.ndarray) -> Interpretation:
+    """Refine an interpretation with one real output (shapes and values the file left open)."""
+    changes, reasons = {}, dict(interp.reasons)
+    spec = interp.spec
+    if interp.reading in ("logits", "probs") and output.ndim == 4 and output.shape[2:] != (1, 1):
+        changes["reading"] = "segmentation-scores"
+        reasons["reading"] = "segmentation-scores: the output came back [N,K,H,W]"
+        spec = dataclasses.replace(spec, task="segmentation")
+    elif (
+        interp.reading == "segmentation-scores" and output.ndim == 4 and output.shape[2:] == (1, 1)
+    ):
+        changes["reading"] = "logits"
+        reasons["reading"] = "logits: the output came back [N,K,1,1]; softmax applied"
+        spec = dataclasses.replace(spec, task="classification")
+    if changes.get("reading", interp.reading) == "logits" and "reading" in interp.assumed:
+        scores = output.reshape(output.shape[0], -1).astype(np.float64)
+        if (
+            output.ndim in (2, 4)
+            and (scores >= 0).all()
+            and np.allclose(scores.sum(1), 1, atol=1e-4)
+        ):
+            changes["reading"] = "probs"
+            reasons["reading"] = "probs: a test run's rows are non-negative and sum to 1"
+    if not changes:
+        return interp
+    return dataclasses.replace(interp, spec=spec, reasons=reasons, **changes)
