@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import assert_one_line_error
+from tests.e2e.conftest import cnnkit as console_script
 from tests.runtime import corpus
 from tests.runtime.test_corpus import write_images
-
-CNNKIT = Path(sys.executable).parent / "cnnkit"
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +27,7 @@ def work(tmp_path_factory) -> Path:
 
 def cnnkit(work: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the installed console script in `work`."""
-    return subprocess.run(
-        [str(CNNKIT), *args], cwd=work, capture_output=True, text=True, timeout=300
-    )
+    return console_script(*args, cwd=work, timeout=300)
 
 
 def test_inspect_json_and_text(work):
