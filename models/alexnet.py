@@ -42,6 +42,9 @@ ZFNET = Stem(ConvSpec(96, 7, 2, 1), ConvSpec(256, 5, 2, 0), pool_padding=1)
 class AlexNet(nn.Module):
     """Conv-LRN-pool twice, three 3x3 convs, overlapping 3x3/2 pooling, two 4096 FC layers."""
 
+    TRUNK = ("features",)  # fine-tuning: the trunk, and the layer a new num_classes replaces
+    HEAD = ("classifier.6",)
+
     def __init__(
         self,
         stem: Stem,

@@ -172,6 +172,9 @@ def make_up(mode: str, channels: int, factor: int) -> nn.Module:
 class FCN(nn.Module):
     """Score the deepest map, then upsample and add the skips' scores, then to input size."""
 
+    TRUNK = ("backbone",)  # fine-tuning: the pretrained part, and what is new
+    HEAD = ("score", "ups")
+
     def __init__(self, backbone: nn.Module, skips: tuple[str, ...], num_classes: int, mode: str):
         super().__init__()
         self.backbone = backbone

@@ -76,6 +76,10 @@ class GoogLeNet(nn.Module):
     the logits alone, so the aux heads never reach an eval graph or an ONNX export.
     """
 
+    # Fine-tuning: the trunk, and the layers a new num_classes replaces (aux heads too).
+    TRUNK = ("stem", "inception3", "inception4a", "inception4bcd", "inception4e", "inception5")
+    HEAD = ("fc", "aux1", "aux2")
+
     def __init__(
         self,
         *,

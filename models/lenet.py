@@ -16,6 +16,9 @@ class LeNet5(nn.Module):
     larger inputs through without changing anything at 32x32.
     """
 
+    TRUNK = ("features",)  # fine-tuning: the trunk, and the layer a new num_classes replaces
+    HEAD = ("head.3",)
+
     def __init__(
         self,
         *,

@@ -76,6 +76,10 @@ DEPTHS: dict[str, tuple[Block, list[int]]] = {
 class ResNet(nn.Module):
     """Stem (7x7/2 conv, 3x3/2 max pool), four stages of blocks, global pool, FC."""
 
+    # Fine-tuning: the convolutional trunk, and the layer a new num_classes replaces.
+    TRUNK = ("stem", "layer1", "layer2", "layer3", "layer4")
+    HEAD = ("fc",)
+
     def __init__(
         self,
         block: Block,

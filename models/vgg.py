@@ -28,6 +28,9 @@ class VGG(nn.Module):
     `num_classes=0` builds no classifier (timm's convention), for use as a backbone.
     """
 
+    TRUNK = ("features",)  # fine-tuning: the trunk, and the layer a new num_classes replaces
+    HEAD = ("classifier.6",)
+
     def __init__(
         self,
         cfg: list[int | str],

@@ -21,11 +21,23 @@ from toolkit.extras import needs_extra
 @click.option("--out", "-o", type=click.Path(), help="Output .onnx (default: beside the run).")
 @click.option("--num-classes", type=click.IntRange(min=1), help="Zoo names: output classes.")
 @click.option("--in-channels", type=click.IntRange(min=1), help="Zoo names: input channels.")
-@click.option("--input-size", type=SizeParam(), help="Zoo names: example input C,H,W.")
+@click.option("--input-size", type=SizeParam(), help="Zoo names, modules: example input C,H,W.")
 @click.option("--model-arg", multiple=True, help="Zoo names: builder option KEY=VALUE.")
-@click.option("--mean", help="Zoo names: per-channel mean for the metadata (default 0.5).")
-@click.option("--std", help="Zoo names: per-channel std for the metadata (default 0.5).")
-@click.option("--classes", help="Zoo names: comma-separated class names (default 0..K-1).")
+@click.option(
+    "--weights",
+    type=click.Path(),
+    help="Zoo names: torchvision/timm .pth or cnnkit .pt; modules: their own state dict.",
+)
+@click.option(
+    "--task",
+    type=click.Choice(["classification", "segmentation"]),
+    help="Modules: what the logits mean (default classification).",
+)
+@click.option(
+    "--mean", help="Zoo names, modules: per-channel mean (default 0.5; ImageNet's with --weights)."
+)
+@click.option("--std", help="Zoo names, modules: per-channel std (default 0.5; ImageNet's).")
+@click.option("--classes", help="Zoo names, modules: comma-separated class names (0..K-1).")
 @click.option("--opset", type=click.IntRange(min=7), help="ONNX opset (dynamo writes >= 18).")
 @click.option("--simplify", is_flag=True, help="Simplify with onnxslim (parity re-checked).")
 @click.option("--no-parity", is_flag=True, help="Skip the torch vs onnxruntime parity check.")
@@ -41,6 +53,8 @@ def export_cmd(
     in_channels,
     input_size,
     model_arg,
+    weights,
+    task,
     mean,
     std,
     classes,
@@ -53,12 +67,14 @@ def export_cmd(
     as_json,
     quiet,
 ):
-    """Export a run folder, a .pt checkpoint or a zoo name to ONNX, verified.
+    """Export a run folder, a .pt checkpoint, a zoo name or your own module to ONNX, verified.
 
     The file has cnnkit metadata (classes, input size, mean/std), a dynamic batch axis
     (and H, W for segmentation), and matches torch on random inputs within --atol/--rtol;
-    otherwise nothing is written. Zoo names get seeded random weights and are written to
-    NAME.onnx in the current folder.
+    otherwise nothing is written. Zoo names get seeded random weights, or --weights (a
+    torchvision/timm state dict), and are written to NAME.onnx in the current folder.
+    SOURCE may also be package.module:factory: a function returning an nn.Module, or an
+    nn.Module class taking no arguments, importable from the current folder.
 
     \b
     Examples:
@@ -66,6 +82,8 @@ def export_cmd(
       cnnkit export runs/lenet5/last.pt -o lenet5.onnx --simplify
       cnnkit export resnet18 --num-classes 10 --input-size 3,64,64
       cnnkit export fcn8s --model-arg backbone=resnet18 --model-arg upsample=bilinear
+      cnnkit export resnet50 --weights ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth
+      cnnkit export mynet:build --input-size 3,32,32 --classes cat,dog --weights mynet.pt
     """
     from toolkit.export import export_onnx
 
@@ -86,6 +104,8 @@ def export_cmd(
         rtol=rtol,
         external_data=external_data,
         quiet=quiet,
+        weights=weights,
+        task=task,
     )
     if as_json:
         print_json(report.to_dict())

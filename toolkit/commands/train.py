@@ -82,8 +82,21 @@ from toolkit.extras import needs_extra
     help="Continue runs/NAME from its last.pt (--epochs may extend it).",
 )
 @click.option(
-    "--init-from", type=click.Path(), help="Checkpoint or run folder to take matching weights from."
+    "--init-from",
+    type=click.Path(),
+    help="Start from a run folder, a .pt checkpoint, or torchvision/timm weights (.pth).",
 )
+@click.option(
+    "--freeze",
+    type=click.Choice(["none", "features", "backbone"]),
+    help="Stop the conv trunk (features) or all but the head (backbone). Default none.",
+)
+@click.option(
+    "--backbone-lr-scale",
+    type=float,
+    help="Learning-rate factor for every layer but the head, e.g. 0.1 (default 1).",
+)
+@click.option("--classes", help="voc data: comma-separated class names (else labelmap.txt).")
 @json_option
 @quiet_option
 def train_cmd(model, model_args, device, workers, as_json, quiet, **options):
@@ -95,14 +108,20 @@ def train_cmd(model, model_args, device, workers, as_json, quiet, **options):
       cnnkit train fcn8s --data digit-scenes --model-arg backbone=resnet18 \\
           --epochs 6 --batch-size 32
       cnnkit train resnet18 --data folder:photos/ --input-size 3,64,64 --hflip
+      cnnkit train resnet18 --data folder:photos/ --init-from resnet18-f37072fd.pth \\
+          --freeze backbone --epochs 5
+      cnnkit train fcn8s --data voc:cvat_export/ --model-arg backbone=resnet18 \\
+          --init-from resnet18-f37072fd.pth --backbone-lr-scale 0.1
       cnnkit train --resume runs/lenet5-digits --epochs 40
       torchrun --nproc-per-node 2 cli.py train lenet --data digits
     """
     from toolkit.train import TrainConfig, fit
     from toolkit.train.rundir import read_json
 
-    renames = {"warmup": "warmup_epochs"}
+    renames = {"warmup": "warmup_epochs", "classes": "class_names"}
     given = {renames.get(k, k): v for k, v in options.items() if v is not None}
+    if "class_names" in given:
+        given["class_names"] = [c.strip() for c in given["class_names"].split(",") if c.strip()]
     if model is None and not given.get("resume"):
         raise CnnkitError("give a MODEL to train (see `cnnkit models`) or --resume RUN_FOLDER")
     if model is not None:

@@ -102,16 +102,27 @@ class BatchKeySampler(Sampler):
         return full + int(keep_rest)
 
 
-def default_augment(source: str, input_size: tuple[int, int, int]) -> Augment:
+def default_augment(
+    source: str, input_size: tuple[int, int, int], classes: Sequence[str] = ()
+) -> Augment:
     """The augmentation a source trains with by default (flips only where they are harmless)."""
-    return Augment(crop_padding=max(1, round(input_size[1] / 16)), hflip=parse_source(source).hflip)
+    hflip = parse_source(source).hflip and not symbol_like(classes)
+    return Augment(crop_padding=max(1, round(input_size[1] / 16)), hflip=hflip)
+
+
+def symbol_like(classes: Sequence[str]) -> bool:
+    """Class names that are single characters (0..9, a..z): a mirrored symbol is another one."""
+    return bool(classes) and all(len(name) == 1 and name.isalnum() for name in classes)
 
 
 def dataset_stats(
-    source: str, input_size: tuple[int, int, int], seed: int = 0
+    source: str,
+    input_size: tuple[int, int, int],
+    seed: int = 0,
+    classes: Sequence[str] | None = None,
 ) -> tuple[list[float], list[float]]:
     """Per-channel mean and std (0..1 scale) of the training split."""
-    images, _, _ = split_arrays(source, "train", input_size, seed)
+    images, _, _ = split_arrays(source, "train", input_size, seed, classes)
     pixels = images.reshape(-1, images.shape[-1]).astype(np.float64) / 255.0
     std = np.maximum(pixels.std(axis=0), 1e-3)
     return [round(float(v), 6) for v in pixels.mean(axis=0)], [round(float(v), 6) for v in std]
@@ -127,13 +138,14 @@ def build_dataset(
     std: Sequence[float],
     seed: int = 0,
     limit: int | None = None,
+    classes: Sequence[str] | None = None,
 ) -> ArrayDataset:
     """A split of `source` as a torch Dataset of (normalised float tensor, target)."""
-    images, targets, classes = split_arrays(source, split, input_size, seed)
+    images, targets, classes = split_arrays(source, split, input_size, seed, classes)
     if limit is not None:
         images, targets = images[:limit], targets[:limit]
     if augment is True:
-        augment = default_augment(source, input_size)
+        augment = default_augment(source, input_size, classes)
     return ArrayDataset(
         images,
         targets,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.data.images import SPLITS, mask_to_hw, split_indices, to_hwc
+from toolkit.data.labelmap import LabelMap, decode_mask, read_labelmap, with_names
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
 from toolkit.runtime.preprocess import ImageError, open_image
@@ -160,12 +161,25 @@ def split_pairs(
 
 
 @lru_cache(maxsize=8)
-def voc_classes(path: str) -> tuple[str, ...]:
-    """classes.txt when present; else VOC's 21 names or "background", "1".. by the largest label."""
+def voc_labels(path: str, names: tuple[str, ...] | None = None) -> LabelMap:
+    """The classes a VOC folder declares: labelmap.txt (with colours), --classes, classes.txt;
+    else VOC's 21 names or "background", "1".. by the largest label in the masks."""
     root = existing_root(path, "voc")
+    if (root / "labelmap.txt").is_file():
+        labels = read_labelmap(root / "labelmap.txt")
+        return with_names(labels, names) if names else labels
+    if names:
+        if len(names) < 2:
+            raise CnnkitError(f"--classes {','.join(names)}: give 2 or more class names")
+        return LabelMap(tuple(names), None, "--classes")
     listing = root / "classes.txt"
     if listing.is_file():
-        return tuple(line.strip() for line in listing.read_text().splitlines() if line.strip())
+        found = tuple(line.strip() for line in listing.read_text().splitlines() if line.strip())
+        return LabelMap(found, None, str(listing))
+    return LabelMap(_inferred_classes(root, path))
+
+
+def _inferred_classes(root: Path, path: str) -> tuple[str, ...]:
     pairs, _ = voc_pairs(root, f"voc:{path}")
     largest = 0
     for _, mask_path in pairs:
@@ -181,7 +195,11 @@ def voc_classes(path: str) -> tuple[str, ...]:
 
 
 def voc_arrays(
-    path: str, split: str, size: tuple[int, int, int], seed: int
+    path: str,
+    split: str,
+    size: tuple[int, int, int],
+    seed: int,
+    names: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """VOC-style folder -> (images NHWC uint8, uint8 label maps (N,H,W), classes)."""
     if split not in SPLITS:
@@ -189,12 +207,14 @@ def voc_arrays(
     label = f"voc:{path}"
     root = existing_root(path, "voc")
     pairs, lists = voc_pairs(root, label)
+    declared = voc_labels(path, names)
+    labels = declared if declared.source else None  # inferred names check nothing
     chosen = split_pairs(pairs, lists, split, seed, label)
     images, masks, skipped = [], [], []
     for image_path, mask_path in chosen:
         try:
             image = to_hwc(open_image(image_path), size)
-            mask = mask_to_hw(open_image(mask_path), size)
+            mask = mask_to_hw(decode_mask(open_image(mask_path), labels, mask_path), size)
         except UNREADABLE:
             skipped.append(image_path.name)
             continue
@@ -203,5 +223,4 @@ def voc_arrays(
     report_skipped(label, skipped)
     if not images:
         raise CnnkitError(f"{label}: no readable image/mask pairs in the {split} split")
-    classes = list(voc_classes(path))
-    return np.stack(images), np.stack(masks), classes
+    return np.stack(images), np.stack(masks), list(declared.names)

@@ -63,20 +63,38 @@ def parse_source(text: str) -> Source:
 
 
 def split_arrays(
-    source: str, split: str, input_size: tuple[int, int, int], seed: int = 0
+    source: str,
+    split: str,
+    input_size: tuple[int, int, int],
+    seed: int = 0,
+    classes: list[str] | tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(images uint8 NHWC at input_size, targets, classes) of one split of `source`.
 
     Targets are int64 (N,) for classification, uint8 (N, H, W) label maps (255 = ignore)
-    for segmentation. The arrays are cached and read-only.
+    for segmentation. `classes` names a voc folder's classes (--classes). The arrays are
+    cached and read-only.
     """
     if split not in SPLITS:
         raise CnnkitError(f"split {split!r} is not one of {', '.join(SPLITS)}")
-    return _cached_arrays(parse_source(source), split, tuple(int(v) for v in input_size), seed)
+    parsed = parse_source(source)
+    if classes and parsed.kind != "voc":
+        raise CnnkitError(
+            f"--classes applies to voc: data; {source} names its classes itself"
+            + (" (its sub-folder names)" if parsed.kind == "folder" else "")
+        )
+    names = tuple(classes) if classes else None
+    return _cached_arrays(parsed, split, tuple(int(v) for v in input_size), seed, names)
 
 
 @lru_cache(maxsize=16)
-def _cached_arrays(source: Source, split: str, size: tuple[int, int, int], seed: int):
+def _cached_arrays(
+    source: Source,
+    split: str,
+    size: tuple[int, int, int],
+    seed: int,
+    names: tuple[str, ...] | None = None,
+):
     if size[0] not in (1, 3):
         raise CnnkitError(f"--input-size {size}: images have 1 or 3 channels")
     if source.kind == "digits":
@@ -86,7 +104,7 @@ def _cached_arrays(source: Source, split: str, size: tuple[int, int, int], seed:
     elif source.kind == "folder":
         images, targets, classes = folders.folder_arrays(source.path, split, size, seed)
     else:
-        images, targets, classes = folders.voc_arrays(source.path, split, size, seed)
+        images, targets, classes = folders.voc_arrays(source.path, split, size, seed, names)
     for array in (images, targets):
         array.setflags(write=False)
     return images, targets, classes

@@ -25,6 +25,13 @@ class Augment:
     hflip: bool = False  # off for digits: a flipped digit is another symbol
     jitter: float = 0.1  # brightness and contrast factors drawn from [1 - j, 1 + j]
 
+    def describe(self) -> str:
+        """What it does, in a few words: "crop 4px, hflip, jitter 0.1"."""
+        parts = [f"crop {self.crop_padding}px" if self.crop_padding > 0 else "no crop"]
+        parts.append("hflip" if self.hflip else "no hflip")
+        parts.append(f"jitter {self.jitter:g}" if self.jitter > 0 else "no jitter")
+        return ", ".join(parts)
+
 
 def random_crop(
     images: torch.Tensor, masks: torch.Tensor | None, padding: int, gen: torch.Generator

@@ -10,6 +10,7 @@ import importlib
 
 _EXPORTS = {
     "export_onnx": "toolkit.export.onnx_export",
+    "export_module": "toolkit.export.onnx_export",
     "ExportReport": "toolkit.export.onnx_export",
     "quantize_onnx": "toolkit.export.quantize",
     "QuantizeReport": "toolkit.export.quantize",

@@ -15,7 +15,7 @@ from toolkit.export.files import check_output_path, publish, save_onnx, staged
 from toolkit.export.parity import check_parity
 from toolkit.export.simplify import node_count
 from toolkit.export.simplify import simplify as slim
-from toolkit.export.source import resolve_source
+from toolkit.export.source import ExportSource, from_module, resolve_source
 from toolkit.export.status import status
 from toolkit.onnxfile import write_metadata
 
@@ -70,11 +70,14 @@ def export_onnx(
     rtol: float = 1e-3,
     external_data: bool = False,
     quiet: bool = False,
+    weights: str | Path | None = None,
+    task: str | None = None,
 ) -> ExportReport:
-    """Export a run folder, checkpoint or zoo name to ONNX; nothing is written unless parity holds.
+    """Export a run folder, checkpoint, zoo name or `package.module:factory` to ONNX;
+    nothing is written unless parity holds.
 
-    Zoo names get seeded random weights and are written to `<name>.onnx` in the current
-    folder (never into runs/, where a trained run of the same name may live).
+    Zoo names get seeded random weights (or --weights) and are written to `<name>.onnx`
+    in the current folder (never into runs/, where a trained run of the same name may live).
     """
     start = time.perf_counter()
     src = resolve_source(
@@ -86,7 +89,58 @@ def export_onnx(
         mean=mean,
         std=std,
         classes=classes,
+        weights=weights,
+        task=task,
     )
+    options = ExportOptions(opset, simplify, parity, atol, rtol, external_data, quiet)
+    return _export(src, out, options, start)
+
+
+def export_module(
+    module: torch.nn.Module,
+    input_size: tuple[int, int, int],
+    out: str | Path | None = None,
+    *,
+    meta: dict | None = None,
+    opset: int | None = None,
+    simplify: bool = False,
+    parity: bool = True,
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+    external_data: bool = False,
+    quiet: bool = False,
+) -> ExportReport:
+    """Export any nn.Module as the zoo is exported: parity-checked, described, dynamic batch.
+
+    `meta` may give task, classes, mean, std and model (a name); the rest is defaulted
+    and announced. The file goes to `out`, else `<ClassName>.onnx` in the current folder.
+    """
+    start = time.perf_counter()
+    src = from_module(module, input_size, meta)
+    options = ExportOptions(opset, simplify, parity, atol, rtol, external_data, quiet)
+    return _export(src, out, options, start)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to write and verify a file, the same for every kind of source."""
+
+    opset: int | None = None
+    simplify: bool = False
+    parity: bool = True
+    atol: float = 1e-4
+    rtol: float = 1e-3
+    external_data: bool = False
+    quiet: bool = False
+
+
+def _export(
+    src: ExportSource, out: str | Path | None, options: ExportOptions, start: float
+) -> ExportReport:
+    """Convert, describe, (simplify,) check parity and publish atomically."""
+    opset, simplify, parity = options.opset, options.simplify, options.parity
+    atol, rtol, quiet = options.atol, options.rtol, options.quiet
+    external_data = options.external_data
     out = check_output_path(out or src.default_out)
     meta, size, task = src.meta, tuple(src.meta["input_size"]), src.meta["task"]
     model = exportable_copy(src.model)

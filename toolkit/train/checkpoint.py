@@ -78,6 +78,11 @@ def load_checkpoint(source: str | Path, prefer: str = "best.pt") -> dict:
     except Exception as exc:  # torch raises many types for foreign or damaged files
         reason = load_failure(exc)
         raise CnnkitError(f"{path}: not a readable cnnkit checkpoint ({reason})") from None
+    return checked(checkpoint, path)
+
+
+def checked(checkpoint: object, path: Path) -> dict:
+    """A loaded checkpoint validated against the format: the format tag and required keys."""
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         found = checkpoint.get("format") if isinstance(checkpoint, dict) else type(checkpoint)
         raise CnnkitError(f"{path}: checkpoint format is {found!r}, expected {FORMAT!r}")
@@ -86,6 +91,45 @@ def load_checkpoint(source: str | Path, prefer: str = "best.pt") -> dict:
         raise CnnkitError(f"{path}: checkpoint lacks {', '.join(missing)}")
     checkpoint["path"] = str(path)
     return checkpoint
+
+
+def read_weights(path: str | Path, flag: str) -> dict:
+    """A cnnkit checkpoint, or a bare state dict (an OrderedDict, or one under `state_dict`
+    or `model`, DataParallel's `module.` prefix removed) from a .pt/.pth file."""
+    path = Path(path)
+    if path.is_dir():
+        return load_checkpoint(path)
+    if not path.is_file():
+        raise CnnkitError(f"{flag} {path}: no such file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for foreign or damaged files
+        raise CnnkitError(
+            f"{flag} {path}: not a readable weights file ({load_failure(exc)}); only "
+            "tensors and plain values are unpickled"
+        ) from None
+    if isinstance(data, dict) and data.get("format") == FORMAT:
+        return checked(data, path)
+    for key in ("state_dict", "model"):
+        if isinstance(data, dict) and isinstance(data.get(key), dict):
+            data = data[key]
+            break
+    if not isinstance(data, dict) or not data:
+        raise CnnkitError(f"{flag} {path}: holds {type(data).__name__}, not a state dict")
+    not_tensors = [k for k, v in data.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise CnnkitError(
+            f"{flag} {path}: {not_tensors[0]!r} is not a tensor; expected a state dict "
+            "(bare, or under 'state_dict' or 'model')"
+        )
+    if all(str(k).startswith("module.") for k in data):
+        data = {k[len("module.") :]: v for k, v in data.items()}
+    return {"state_dict": data, "path": str(path)}
+
+
+def is_checkpoint(weights: dict) -> bool:
+    """Whether `read_weights` found a cnnkit checkpoint (rather than a bare state dict)."""
+    return weights.get("format") == FORMAT
 
 
 def model_from_checkpoint(checkpoint: dict) -> nn.Module:

@@ -10,6 +10,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "onecycle", "none")
 DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 2e-3}
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 0.0, "adamw": 0.01}
+FREEZE = ("none", "features", "backbone")
 DEFAULT_EPOCHS = {"classification": 30, "segmentation": 10}
 
 
@@ -46,7 +47,10 @@ class TrainConfig:
     runs_dir: str = "runs"
     exist_ok: bool = False
     resume: str | None = None  # a run folder to continue from its last.pt
-    init_from: str | None = None  # a checkpoint or run folder to take matching weights from
+    init_from: str | None = None  # a checkpoint, run folder or torchvision/timm .pth
+    freeze: str = "none"  # none | features | backbone (see toolkit.train.finetune)
+    backbone_lr_scale: float = 1.0  # lr multiplier for every layer but the head
+    class_names: list[str] | None = None  # --classes for voc data (else labelmap.txt, classes.txt)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values."""
@@ -83,6 +87,13 @@ def check(config: TrainConfig) -> None:
         raise CnnkitError(f"--threads must be positive, got {config.threads}")
     if config.workers < 0:
         raise CnnkitError(f"--workers must be 0 or more, got {config.workers}")
+    if config.freeze not in FREEZE:
+        raise CnnkitError(f"--freeze {config.freeze}: choose {', '.join(FREEZE)}")
+    if not 0 < config.backbone_lr_scale <= 1:
+        raise CnnkitError(
+            f"--backbone-lr-scale must be in (0, 1], got {config.backbone_lr_scale}; "
+            "use --freeze backbone to stop those layers"
+        )
     if config.warmup_epochs < 0:
         raise CnnkitError(f"--warmup must be 0 or more epochs, got {config.warmup_epochs}")
 

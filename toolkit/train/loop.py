@@ -26,11 +26,12 @@ from toolkit.data import (
     dataset_stats,
     default_augment,
     parse_source,
+    split_arrays,
 )
 from toolkit.data.images import IGNORE
 from toolkit.errors import CnnkitError
 from toolkit.progress import note, progress_bar
-from toolkit.train import distributed, prepare, rundir
+from toolkit.train import distributed, finetune, prepare, rundir
 from toolkit.train.checkpoint import (
     load_checkpoint,
     load_weights,
@@ -97,6 +98,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     model = models.build(config.model, **model_args)
     models.check_input(model, size)
     init_report = prepare.init_from(model, config.init_from) if config.init_from else None
+    finetune.apply_freeze(model, config.freeze)
     model.to(ctx.device)
     meta = {
         "task": task,
@@ -130,7 +132,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     )
     show = ctx.is_main and not quiet
     if show:
-        note(start_line(config, splits, ctx, run_dir))
+        note(start_line(config, splits, ctx, run_dir, model))
 
     try:
         with progress_bar(quiet or not ctx.is_main) as bar:
@@ -189,7 +191,8 @@ def load_splits(
     config: TrainConfig, size: tuple[int, int, int]
 ) -> tuple[dict, list[float], list[float]]:
     """train/val/test datasets normalised with the training split's mean and std."""
-    mean, std = dataset_stats(config.data, size, config.seed)
+    names = config.class_names
+    mean, std = dataset_stats(config.data, size, config.seed, names)
     splits = {
         split: build_dataset(
             config.data,
@@ -200,6 +203,7 @@ def load_splits(
             std=std,
             seed=config.seed,
             limit=config.limit,
+            classes=names,
         )
         for split in ("train", "val", "test")
     }
@@ -210,7 +214,8 @@ def train_augment(config: TrainConfig, size: tuple[int, int, int]) -> Augment | 
     """The data's default augmentation with --hflip applied; False with --no-augment."""
     if not config.augment:
         return False
-    augment = default_augment(config.data, size)
+    _, _, classes = split_arrays(config.data, "train", size, config.seed, config.class_names)
+    augment = default_augment(config.data, size, classes)
     return augment if config.hflip is None else replace(augment, hflip=config.hflip)
 
 
@@ -312,7 +317,7 @@ def train_epoch(
 ) -> dict:
     """One pass over the training split; stops with TrainingDiverged on a non-finite loss."""
     model, ctx, config = t.wrapped, t.ctx, t.config
-    model.train()
+    finetune.train_mode(model, t.model)
     meter = Meter(len(t.classes), t.task, ctx.device)
     seen, start = 0, time.perf_counter()
     for step, (images, targets) in enumerate(loader, 1):

@@ -11,13 +11,27 @@ from toolkit.train.config import TrainConfig
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """The configured optimiser; no weight decay on biases and norm weights (1-D tensors)."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() <= 1]
-    groups = [
-        {"params": decay, "weight_decay": config.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+    """The configured optimiser; no weight decay on biases and norm weights (1-D tensors).
+
+    With --backbone-lr-scale, every layer but the head learns at lr x scale.
+    """
+    from toolkit.train.finetune import is_head
+
+    scale = config.backbone_lr_scale
+    groups = []
+    for decay in (True, False):
+        for head in (False, True) if scale != 1.0 else (None,):
+            params = [
+                p
+                for n, p in model.named_parameters()
+                if p.requires_grad
+                and (p.dim() > 1) == decay
+                and (head is None or is_head(model, n) == head)
+            ]
+            lr = config.lr * (scale if head is False else 1.0)
+            groups.append(
+                {"params": params, "weight_decay": config.weight_decay if decay else 0.0, "lr": lr}
+            )
     if config.optimizer == "sgd":
         return torch.optim.SGD(
             groups, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from torch import nn
@@ -10,8 +10,14 @@ from torch import nn
 from toolkit import models
 from toolkit.data import Source
 from toolkit.errors import CnnkitError
+from toolkit.models.foreign import load_foreign
 from toolkit.progress import note
-from toolkit.train.checkpoint import load_checkpoint, load_matching_weights
+from toolkit.train.checkpoint import (
+    is_checkpoint,
+    load_checkpoint,
+    load_matching_weights,
+    read_weights,
+)
 from toolkit.train.config import TrainConfig, resolve
 from toolkit.train.rundir import read_json
 
@@ -72,8 +78,13 @@ def resumed_run(config: TrainConfig) -> tuple[TrainConfig, Path, dict]:
 
 
 def init_from(model: nn.Module, source: str) -> dict:
-    """Load every matching tensor of a checkpoint into `model`; announce what was taken."""
-    checkpoint = load_checkpoint(source)
+    """Load a checkpoint's matching tensors, or torchvision/timm weights, into `model`."""
+    weights = read_weights(source, "--init-from")
+    if not is_checkpoint(weights):
+        loaded = load_foreign(model, weights["state_dict"], f"--init-from {source}")
+        note(f"--init-from {source}: {loaded.summary()}")
+        return {"weights": weights["path"], **asdict(loaded)}
+    checkpoint = weights
     match = load_matching_weights(model, checkpoint["state_dict"])
     total = len(match.loaded) + len(match.shape_mismatch) + len(match.not_found)
     if not match.loaded:
