@@ -116,7 +116,7 @@ def test_cli_exports_a_factory_with_its_own_weights(tmp_path):
         (["usernet:nothing", "--input-size", "3,8,8"], "usernet has no nothing"),
         (["usernet:build"], "give --input-size C,H,W"),
         (["nosuchmodule:build", "--input-size", "3,8,8"], "cannot import nosuchmodule"),
-        (["usernet:build", "--num-classes", "4"], "--num-classes do not apply here"),
+        (["usernet:build", "--num-classes", "4"], "--num-classes do not apply to a module"),
         (
             ["usernet:build", "--input-size", "3,8,8", "--weights", "x.pt"],
             "--weights x.pt: no such",
@@ -145,7 +145,7 @@ def test_zoo_weights_load_torchvision_files_with_imagenet_statistics(tmp_path):
 
 
 def test_weights_do_not_apply_to_a_checkpoint(tmp_path, lenet_run):
-    with pytest.raises(CnnkitError, match="--weights do not apply here"):
+    with pytest.raises(CnnkitError, match="--weights only apply to zoo names"):
         resolve_source(lenet_run, weights=tmp_path / "x.pth")
 
 

@@ -51,7 +51,7 @@ def resolve_source(
     if not path.exists() and FACTORY.match(str(source)):
         refuse_flags(
             {"--num-classes": num_classes, "--in-channels": in_channels, "--model-arg": model_args},
-            f"{source} is a module: its factory decides its architecture",
+            "do not apply to a module; its factory decides its architecture",
         )
         meta = {"task": task, "classes": classes, "mean": mean, "std": std, "model": str(source)}
         model = import_factory(str(source))
@@ -71,7 +71,11 @@ def resolve_source(
             "--classes": classes,
             "--weights": weights,
         }
-        refuse_flags(given, f"{source} is a checkpoint and carries its own weights and metadata")
+        refuse_flags(
+            given,
+            f"only apply to zoo names (and modules); {source} is a checkpoint and carries "
+            "its own architecture, weights and metadata",
+        )
         return from_checkpoint(path)
     return from_zoo(
         str(source),
@@ -90,7 +94,7 @@ def refuse_flags(given: dict, why: str) -> None:
     """A CnnkitError naming the flags that were given but do not apply, and why."""
     flags = [flag for flag, value in given.items() if value]
     if flags:
-        raise CnnkitError(f"{', '.join(flags)} do not apply here; {why}")
+        raise CnnkitError(f"{', '.join(flags)} {why}")
 
 
 def from_checkpoint(path: Path) -> ExportSource:
