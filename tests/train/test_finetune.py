@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from toolkit import models
 from toolkit.cli import cli
 from toolkit.data.dataset import default_augment
 from toolkit.train import TrainConfig
+from toolkit.train.checkpoint import read_weights
 from toolkit.train.finetune import apply_freeze, frozen_names, train_mode
 from toolkit.train.optim import build_optimizer
 
@@ -147,3 +149,14 @@ def test_a_three_class_labelmap_trains_a_three_way_head(tmp_path):
     assert checkpoint["state_dict"]["score.c5.weight"].shape[0] == 3
     metrics = json.loads((tmp_path / "runs" / "seg" / "results.json").read_text())["test"]
     assert list(metrics["iou"]) == ["background", "crack", "rust"]
+
+
+def test_training_script_checkpoints_with_their_options_are_read(tmp_path):
+    """torchvision's reference scripts save {"model", "optimizer", "args": Namespace}."""
+    source = {"conv.weight": torch.ones(2, 1, 1, 1)}
+    saved = {"model": source, "optimizer": {}, "epoch": 3, "args": argparse.Namespace(lr=0.1)}
+    torch.save(saved, tmp_path / "checkpoint.pth")
+    weights = read_weights(tmp_path / "checkpoint.pth", "--init-from")
+    assert torch.equal(weights["state_dict"]["conv.weight"], source["conv.weight"])
+    torch.save({"module.conv.weight": torch.ones(1)}, tmp_path / "ddp.pth")
+    assert list(read_weights(tmp_path / "ddp.pth", "--init-from")["state_dict"]) == ["conv.weight"]

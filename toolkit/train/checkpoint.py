@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import pickle
 import tempfile
@@ -102,7 +103,10 @@ def read_weights(path: str | Path, flag: str) -> dict:
     if not path.is_file():
         raise CnnkitError(f"{flag} {path}: no such file")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        # torchvision's and timm's training scripts keep their argparse options beside
+        # the weights: a Namespace is plain data, so it may be unpickled too.
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for foreign or damaged files
         raise CnnkitError(
             f"{flag} {path}: not a readable weights file ({load_failure(exc)}); only "
