@@ -117,7 +117,7 @@ def test_500_concurrent_requests_each_equal_infers_row(serve, lenet_onnx, digits
 
 def test_full_queue_answers_503_with_retry_after(serve, lenet_onnx, digits_pngs):
     image = png_bytes(digits_pngs[0])
-    args = ("--max-queue", "1", "--max-batch", "64", "--max-delay-ms", "2000")
+    args = ("--max-queue", "1", "--max-batch", "64", "--max-delay-ms", "2000", "--patient")
     with serve(lenet_onnx, *args) as server:
         url = f"{server.url}/v1/models/lenet/predict"
         first: list[httpx.Response] = []
@@ -145,7 +145,7 @@ def test_oversize_body_413_bad_image_400_wrong_tensor_400(serve, lenet_onnx):
 
 
 def test_request_past_its_timeout_gets_504(serve, lenet_onnx, digits_pngs):
-    args = ("--timeout", "0.5", "--max-delay-ms", "3000", "--max-batch", "64")
+    args = ("--timeout", "0.5", "--max-delay-ms", "3000", "--max-batch", "64", "--patient")
     with serve(lenet_onnx, *args) as server:
         late = post(f"{server.url}/v1/models/lenet/predict", png_bytes(digits_pngs[0]))
     assert_one_json_error(late, 504, "0.5 s")
@@ -155,12 +155,13 @@ def test_a_failing_batch_answers_500_and_the_server_stays_up(serve, fails_on_bat
     buffer = io.BytesIO()
     np.save(buffer, np.zeros((3, 4, 4), dtype=np.float32))
     body = buffer.getvalue()
-    with serve(fails_on_batches_onnx, "--max-batch", "2", "--max-delay-ms", "5000") as server:
+    args = ("--max-batch", "2", "--max-delay-ms", "2000", "--patient")
+    with serve(fails_on_batches_onnx, *args) as server:
         url = f"{server.url}/v1/models/single/predict"
         both = asyncio.run(post_all(url, [("x", body), ("y", body)]))
         for response in both:
             assert_one_json_error(response, 500, "failed on this request's batch")
-        alone = httpx.post(url, content=body, timeout=60)  # waits out --max-delay-ms: 5 s
+        alone = httpx.post(url, content=body, timeout=60)  # waits out --max-delay-ms: 2 s
         assert alone.status_code == 200 and alone.json()["status"] == "ok"
         metrics = httpx.get(f"{server.url}/metrics").text
     assert 'cnnkit_requests_total{model="single",status="500"} 2.0' in metrics
@@ -168,7 +169,7 @@ def test_a_failing_batch_answers_500_and_the_server_stays_up(serve, fails_on_bat
 
 def test_sigterm_answers_every_request_in_flight_then_exits_0(serve, lenet_onnx, digits_pngs):
     requests = [(str(p), p.read_bytes()) for p in digits_pngs[:40]]
-    args = ("--max-batch", "64", "--max-delay-ms", "1500")
+    args = ("--max-batch", "64", "--max-delay-ms", "1500", "--patient")
     with serve(lenet_onnx, *args) as server:
         url = f"{server.url}/v1/models/lenet/predict"
 

@@ -23,6 +23,11 @@ from toolkit.commands.common import SizeParam, parse_floats, quiet_option
     help="Run a smaller batch once its oldest request waited this long.",
 )
 @click.option(
+    "--patient",
+    is_flag=True,
+    help="Wait out --max-delay-ms even when no other request is on its way.",
+)
+@click.option(
     "--max-queue", type=int, default=256, show_default=True, help="Waiting requests; more: 503."
 )
 @click.option("--max-body", type=int, default=16 << 20, show_default=True, help="Bytes; more: 413.")
@@ -47,6 +52,15 @@ from toolkit.commands.common import SizeParam, parse_floats, quiet_option
     help="How images reach the input size.",
 )
 @click.option("--max-pixels", type=click.IntRange(min=1), help="Refuse larger images.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Serve here, or as Ray Serve deployments (pip install 'cnnkit[ray-serve]').",
+)
+@click.option("--replicas", type=int, default=1, show_default=True, help="Ray Serve replicas.")
+@click.option("--address", help="Ray cluster address (default: start a local Ray).")
 @quiet_option
 def serve_cmd(
     models,
@@ -54,6 +68,7 @@ def serve_cmd(
     port,
     max_batch,
     max_delay_ms,
+    patient,
     max_queue,
     max_body,
     timeout,
@@ -71,6 +86,9 @@ def serve_cmd(
     gray,
     resize,
     max_pixels,
+    engine,
+    replicas,
+    address,
     quiet,
 ):
     """Serve ONNX models over HTTP with a dynamic batcher (uvicorn + Starlette).
@@ -79,7 +97,8 @@ def serve_cmd(
     /v1/models/NAME/predict and get the row `cnnkit infer` writes. NAME is
     the file's stem, or give NAME=MODEL.onnx. Requests are batched per
     model: a batch runs when --max-batch wait or the oldest waited
-    --max-delay-ms. Also GET /v1/models, /health, /ready and /metrics
+    --max-delay-ms, or at once when no other request is on its way (unless
+    --patient). Also GET /v1/models, /health, /ready and /metrics
     (Prometheus). SIGTERM answers every accepted request, then exits 0.
 
     \b
@@ -89,6 +108,7 @@ def serve_cmd(
       cnnkit serve digits=runs/lenet5/model.onnx resnet=r18.onnx --max-batch 32
       cnnkit serve model.onnx --instances 2 --threads 1 --max-queue 64
       cnnkit bench --serve http://127.0.0.1:8000/v1/models/model --inputs images/
+      cnnkit serve model.onnx --engine ray --replicas 4 --address auto
     """
     from toolkit.serve import BatchSettings, ServeConfig, model_names, serve
 
@@ -102,9 +122,13 @@ def serve_cmd(
             max_queue=max_queue,
             instances=instances,
             timeout_s=timeout,
+            patient=patient,
         ),
         max_body_bytes=max_body,
         workers=workers,
+        engine=engine,
+        replicas=replicas,
+        ray_address=address,
         predictor={
             "device": device,
             "provider": provider,

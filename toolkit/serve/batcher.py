@@ -1,7 +1,10 @@
 """The dynamic batcher: one queue per model, one thread per session instance.
 
 A batch runs when `max_batch` requests wait or the oldest has waited `max_delay_ms`,
-whichever comes first (Triton's max_queue_delay, Ray Serve's batch_wait_timeout_s). Each
+whichever comes first (Triton's max_queue_delay, Ray Serve's batch_wait_timeout_s), and
+at once when no other admitted request is still being decoded: waiting for requests
+nobody has sent would only add latency (a lone client pays no --max-delay-ms), unless
+`--patient` asks for Triton's behaviour of always waiting out the delay. Each
 instance thread owns one Predictor, so a session is never run by two threads at once;
 `--instances N` opens N sessions. Rows come from `Predictor.rows`, the same code path
 `cnnkit infer` writes results.jsonl with, and fixed-batch padding and CUDA IOBinding come
@@ -72,6 +75,16 @@ class Batcher:
             self.condition.notify()
         return pending.future
 
+    def due(self, wait: float) -> bool:
+        """Whether the queued requests should run now (called holding the lock)."""
+        on_their_way = self.admitted - len(self.queue)  # admitted, still being decoded
+        return (
+            len(self.queue) >= self.settings.max_batch
+            or wait <= 0
+            or (on_their_way == 0 and not self.settings.patient)
+            or self.closing
+        )
+
     def take(self) -> list[Pending]:
         """Block until a batch is due, then pop it; [] when closing with nothing queued."""
         delay = self.settings.max_delay_ms / 1000
@@ -83,7 +96,7 @@ class Batcher:
                     self.condition.wait()
                     continue
                 wait = self.queue[0].queued + delay - time.perf_counter()
-                if len(self.queue) >= self.settings.max_batch or wait <= 0 or self.closing:
+                if self.due(wait):
                     break
                 self.condition.wait(timeout=wait)
             count = min(len(self.queue), self.settings.max_batch)

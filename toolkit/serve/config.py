@@ -7,6 +7,8 @@ from pathlib import Path
 
 from toolkit.errors import CnnkitError
 
+ENGINES = ("local", "ray")
+
 
 @dataclass(frozen=True)
 class BatchSettings:
@@ -17,6 +19,7 @@ class BatchSettings:
     max_queue: int = 256  # admitted requests not yet in a batch; more get 503
     instances: int = 1  # sessions per model, each run by its own thread
     timeout_s: float = 30.0  # per request, from arrival to answer; later gets 504
+    patient: bool = False  # wait out max_delay_ms even when no other request is on its way
 
     def check(self) -> BatchSettings:
         """Self, or a CnnkitError naming the flag that is out of range."""
@@ -44,6 +47,9 @@ class ServeConfig:
     batching: BatchSettings = field(default_factory=BatchSettings)
     max_body_bytes: int = 16 * 1024 * 1024  # larger bodies get 413
     workers: int = 2  # decode + preprocess threads
+    engine: str = "local"  # or "ray": a Ray Serve deployment per model
+    replicas: int = 1  # Ray Serve replicas per model
+    ray_address: str | None = None  # None: start a local Ray
     predictor: dict = field(default_factory=dict)  # device, threads, topk, size, ...
     quiet: bool = False
 
@@ -56,6 +62,10 @@ class ServeConfig:
             raise CnnkitError(f"--max-body {self.max_body_bytes}: must be at least 1 byte")
         if self.workers < 1:
             raise CnnkitError(f"--workers {self.workers}: must be at least 1")
+        if self.engine not in ENGINES:
+            raise CnnkitError(f"--engine {self.engine!r}: expected one of {', '.join(ENGINES)}")
+        if self.replicas < 1:
+            raise CnnkitError(f"--replicas {self.replicas}: must be at least 1")
         if not 0 <= self.port <= 65535:
             raise CnnkitError(f"--port {self.port}: expected 0..65535")
         return self

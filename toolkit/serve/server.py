@@ -57,6 +57,7 @@ def listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # now, so clients told the port below can connect at once
     except OSError as exc:
         sock.close()
         raise CnnkitError(f"--host {host} --port {port}: cannot listen there ({exc})") from None
@@ -81,6 +82,14 @@ def describe(server: ModelServer, url: str) -> str:
 def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> int | None:
     """Serve until SIGTERM/SIGINT; every accepted request is answered. The stop signal."""
     config.check()
+    if config.engine == "ray":
+        try:
+            from toolkit.serve.ray_serve import serve_on_ray
+        except ImportError:
+            raise CnnkitError(
+                "--engine ray needs Ray Serve: pip install 'cnnkit[ray-serve]'"
+            ) from None
+        return serve_on_ray(config, announce)
     sock = listen(config.host, config.port)
     try:
         server = ModelServer(config)  # a bad model fails here, before anything is served
