@@ -8,8 +8,10 @@ import sys
 import click
 
 from toolkit.commands.common import SizeParam, parse_floats, quiet_option
+from toolkit.extras import needs_extra
 
 
+@needs_extra("serve")
 @click.command("serve")
 @click.argument("models", nargs=-1, required=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
