@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e '.[train,runtime,ray,dev]'
+	$(PY) -m pip install -q -e '.[train,runtime,ray,serve,ray-serve,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -54,6 +54,22 @@ TORCH_FREE += [
     "toolkit.profile.profiler",
     "toolkit.profile.target",
 ]
+TORCH_FREE += [
+    "toolkit.serve",
+    "toolkit.serve.config",
+    "toolkit.serve.batcher",
+    "toolkit.serve.metrics",
+    "toolkit.serve.decode",
+    "toolkit.serve.upload",
+    "toolkit.serve.render",
+    "toolkit.serve.models",
+    "toolkit.serve.app",
+    "toolkit.serve.server",
+    "toolkit.serve.loadgen",
+    "toolkit.serve.scrape",
+    "toolkit.serve.report",
+    "toolkit.commands.serve",
+]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
 
 

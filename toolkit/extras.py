@@ -16,9 +16,10 @@ from toolkit.errors import CnnkitError
 EXTRAS = {
     "train": ("torch", "sklearn", "matplotlib", "onnxscript"),
     "plot": ("matplotlib",),
+    "serve": ("uvicorn", "starlette", "prometheus_client", "multipart"),
 }
 # The pip extra that brings each of them (plot comes with train).
-INSTALL = {"train": "train", "plot": "train"}
+INSTALL = {"train": "train", "plot": "train", "serve": "serve"}
 
 
 def importable(name: str) -> bool:

@@ -24,14 +24,15 @@ def test_report_files_and_sections(report):
         "ort_vs_eager",
         "int8_vs_fp32",
         "runner_vs_raw",
+        "serve_vs_raw",
         "achieved_vs_peak",
         "processes",
         "training",
     }
     markdown = (report / "REPORT.md").read_text()
     for heading in ("## Machine", "torch eager", "INT8 vs ORT fp32", "Runner end to end",
-                    "GFLOP/s vs measured peak", "runtime process vs torch process",
-                    "Training images/s"):  # fmt: skip
+                    "cnnkit serve vs raw", "GFLOP/s vs measured peak",
+                    "runtime process vs torch process", "Training images/s"):  # fmt: skip
         assert heading in markdown
     assert "quick mode" in markdown
 
@@ -46,6 +47,11 @@ def test_side_by_side_numbers_are_positive(report):
     runner = s["runner_vs_raw"]
     assert runner["runner_ips"] > 0 and runner["raw_ips"] > 0 and runner["failed"] == 0
     assert runner["meets_target"] == (runner["ratio"] >= runner["target"])
+    big, small = s["serve_vs_raw"]["big"], s["serve_vs_raw"]["lenet5"]
+    assert big["busy"]["requests_per_s"] > 0 and big["alone"]["p50_ms"] > 0
+    assert big["meets_throughput"] == (big["throughput_ratio"] >= big["throughput_target"])
+    assert big["meets_latency"] == (big["latency_overhead_ms"] <= big["latency_budget_ms"])
+    assert small["batched"]["requests_per_s"] > 0 and small["single"]["mean_batch"] == 1
     peak = s["achieved_vs_peak"]
     assert peak["peak"]["gflops"] > 0 and all(r["gflops"] > 0 for r in peak["rows"])
     training = s["training"]

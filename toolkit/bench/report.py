@@ -5,7 +5,8 @@
 
 Order: train a ResNet-18 briefly on digits (fit vs a bare loop), export and quantize it
 (int8 vs fp32 with top-1 agreement), ResNet-18 at 224 through onnxruntime and torch
-eager, the runner from PNG files against raw session.run, achieved GFLOP/s against the
+eager, the runner from PNG files against raw session.run, `cnnkit serve` under load against
+raw session.run, achieved GFLOP/s against the
 matmul peak, and a fresh torch-free runtime process against a fresh torch process.
 """
 
@@ -23,6 +24,7 @@ from toolkit.bench import sections
 from toolkit.bench.cold_start import cold_starts
 from toolkit.bench.machine import describe_machine
 from toolkit.bench.peak import measure_peak
+from toolkit.bench.serve_speed import serve_vs_raw
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
 
@@ -47,6 +49,12 @@ class ReportPlan:
     process_repeats: int = 3
     peak_size: int = 2048
     parity: bool = True  # export's torch-vs-ORT check of the trained model
+    serve_duration_s: float = 10.0  # per load level of the serving section
+    serve_batch: int = 16  # --max-batch at concurrency 16, and the raw batch it is held to
+    serve_concurrency: int = 16
+    serve_delay_ms: float = 5.0
+    small_batch: int = 64  # LeNet-5: --max-batch 64 vs 1 at concurrency 64
+    small_concurrency: int = 64
 
 
 QUICK = ReportPlan(
@@ -60,6 +68,11 @@ QUICK = ReportPlan(
     process_repeats=1,
     peak_size=512,
     parity=False,
+    serve_duration_s=0.5,
+    serve_batch=4,
+    serve_concurrency=4,
+    small_batch=8,
+    small_concurrency=8,
 )
 
 
@@ -142,6 +155,8 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
     eager = sections.ort_vs_eager(eager_onnx, checkpoint, plan)
     steps("runner end to end from PNG files vs raw session.run")
     runner = sections.runner_vs_raw(eager_onnx, eager_size, plan, work)
+    steps("cnnkit serve vs raw session.run; LeNet-5 batching vs --max-batch 1")
+    serving = serve_vs_raw(eager_onnx, eager_size, plan, work)
     eager_label = f"{plan.eager_model or plan.digits_model} {'x'.join(map(str, eager_size))}"
     digits_label = f"{plan.digits_model} {'x'.join(map(str, plan.digits_input))} (digits)"
     fp32_digits = [e for e in int8["entries"] if e["model"] == str(digits_onnx)]
@@ -161,6 +176,7 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
         "ort_vs_eager": {"model": plan.eager_model or plan.digits_model, **eager},
         "int8_vs_fp32": {"model": plan.digits_model, **int8},
         "runner_vs_raw": {"model": plan.eager_model or plan.digits_model, **runner},
+        "serve_vs_raw": {"model": plan.eager_model or plan.digits_model, **serving},
         "achieved_vs_peak": achieved,
         "processes": {"model": plan.digits_model, **processes},
         "training": speed.to_dict(),
@@ -175,7 +191,7 @@ def build_report(out: str | Path, quick: bool = False, plan: ReportPlan | None =
     if out.exists() and not out.is_dir():
         raise CnnkitError(f"--out {out}: is a file, expected a folder")
     plan = plan or (QUICK if quick else ReportPlan())
-    steps = Steps(total=7)
+    steps = Steps(total=8)
     with tempfile.TemporaryDirectory(prefix="cnnkit-bench-") as work:
         measured = measure_all(plan, Path(work), steps)
     report = {

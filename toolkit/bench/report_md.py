@@ -104,6 +104,42 @@ def runner_section(s: dict) -> list[str]:
     ]
 
 
+def serve_section(s: dict) -> list[str]:
+    """cnnkit serve under load vs raw session.run; LeNet-5 batching vs --max-batch 1."""
+    big, small = s["big"], s["lenet5"]
+    busy, alone = big["busy"], big["alone"]
+    yes = {True: "meets", False: "misses"}
+    rows = [
+        [f"throughput at concurrency {busy['concurrency']} (mean batch "
+         f"{f(busy['mean_batch'], 1)})", f"{f(busy['requests_per_s'], 1)} req/s",
+         f"{f(big['raw_batch_ips'], 1)} img/s (batch {big['batch']})",
+         f(big["throughput_ratio"]) + "x",
+         f">= {big['throughput_target']:.2f}x ({yes[big['meets_throughput']]})"],
+        ["p50 latency at concurrency 1", f"{f(alone['p50_ms'])} ms",
+         f"{f(big['raw_one_p50_ms'])} ms (batch 1)", f"+{f(big['latency_overhead_ms'])} ms",
+         f"<= +{big['latency_budget_ms']:g} ms ({yes[big['meets_latency']]})"],
+    ]  # fmt: skip
+    lenet = [
+        [f"max-batch {side['max_batch']}", f(side["requests_per_s"], 1), f(side["p50_ms"]),
+         f(side["mean_batch"], 1), f(side["queue_wait_ms"]), f(side["compute_ms"])]
+        for side in (small["batched"], small["single"])
+    ]  # fmt: skip
+    return [
+        f"## cnnkit serve vs raw session.run ({s['model']}, {size(big['input_size'])})",
+        "",
+        "A real `cnnkit serve` process on 127.0.0.1 (dynamic batching, --max-delay-ms "
+        f"{big['max_delay_ms']:g}), driven by `cnnkit bench --serve` with digit PNGs at the "
+        "model's size, against session.run on pre-decoded tensors. Client and server share "
+        "the machine's cores.",
+        "",
+        *table(["figure", "served", "raw session.run", "ratio", "target"], rows),
+        f"LeNet-5 (digits PNGs, random weights) at concurrency {small['concurrency']}: "
+        f"batching gives {f(small['ratio'])}x the requests/s of --max-batch 1.",
+        "",
+        *table(["server", "req/s", "p50 ms", "mean batch", "queue ms", "compute ms"], lenet),
+    ]
+
+
 def peak_section(s: dict) -> list[str]:
     """Achieved GFLOP/s vs the matmul peak."""
     peak = s["peak"]
@@ -190,6 +226,8 @@ def render_markdown(report: dict) -> str:
     lines += eager_section(s["ort_vs_eager"])
     lines += int8_section(s["int8_vs_fp32"])
     lines += runner_section(s["runner_vs_raw"])
+    if "serve_vs_raw" in s:
+        lines += serve_section(s["serve_vs_raw"])
     lines += peak_section(s["achieved_vs_peak"])
     lines += process_section(s["processes"])
     lines += training_section(s["training"])

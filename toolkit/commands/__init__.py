@@ -10,6 +10,7 @@ from toolkit.commands.export import export_cmd, quantize_cmd
 from toolkit.commands.infer import infer_cmd
 from toolkit.commands.inspect import inspect_cmd
 from toolkit.commands.profile import profile_cmd
+from toolkit.commands.serve import serve_cmd
 from toolkit.commands.train import train_cmd
 from toolkit.commands.zoo import models_cmd
 
@@ -22,6 +23,7 @@ COMMANDS = [
     profile_cmd,
     inspect_cmd,
     infer_cmd,
+    serve_cmd,
     bench_cmd,
     compare_cmd,
     demo_cmd,

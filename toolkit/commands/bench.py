@@ -40,6 +40,9 @@ from toolkit.extras import needs_extra, require_extra
 @click.option("--allow-fallback", is_flag=True, help="Run on CPU when --device is missing.")
 @click.option("--no-save", is_flag=True, help="Do not write bench.json into run folders.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random inputs.")
+@click.option("--serve", "serve_url", help="Load-test a `cnnkit serve` model URL instead.")
+@click.option("--concurrency", help="--serve: client counts, e.g. 1,4,16,64 (the default).")
+@click.option("--inputs", multiple=True, help="--serve: image files, folders or globs to send.")
 @json_option
 @quiet_option
 def bench_cmd(
@@ -61,10 +64,13 @@ def bench_cmd(
     allow_fallback,
     no_save,
     seed,
+    serve_url,
+    concurrency,
+    inputs,
     as_json,
     quiet,
 ):
-    """Latency and throughput of ONNX models, side by side.
+    """Latency and throughput of ONNX models, side by side; or of a server (--serve).
 
     The clock covers session.run only (inputs are prepared before it) unless
     --end-to-end. A first cold run, --warmup runs, then timed runs. Several
@@ -79,11 +85,18 @@ def bench_cmd(
       cnnkit bench two_inputs.onnx --input-size image=3,64,64 --input-size meta=4
       cnnkit bench runs/lenet5/model.onnx --against-torch runs/lenet5 --json
       cnnkit bench --peak
+      cnnkit bench --serve http://127.0.0.1:8000/v1/models/lenet --inputs digits/ \\
+        --concurrency 1,4,16,64 --duration 10 --plot load.png
     """
     if against_torch:
         require_extra("train", "bench --against-torch")
     if plot:
         require_extra("plot", "bench --plot")
+    if serve_url:
+        if models:
+            raise CnnkitError("--serve measures a server; give no MODEL files with it")
+        require_extra("serve", "bench --serve")
+        return bench_server(serve_url, concurrency, duration, inputs, plot, as_json)
     from toolkit.bench import BenchConfig, run_bench
     from toolkit.bench.text import print_bench
 
@@ -110,6 +123,28 @@ def bench_cmd(
         print_json(result.to_json())
     else:
         print_bench(result)
+
+
+def bench_server(url, concurrency, duration, inputs, plot, as_json) -> None:
+    """`bench --serve`: the load generator's table (or JSON) and plot."""
+    from toolkit.serve.loadgen import LoadConfig, run_load
+    from toolkit.serve.report import plot_load, print_load
+
+    if not inputs:
+        raise CnnkitError("--serve needs --inputs: image files or folders to send")
+    config = LoadConfig(
+        url=url,
+        inputs=tuple(inputs),
+        concurrency=int_list(concurrency, "--concurrency") or LoadConfig.concurrency,
+        duration_s=duration if duration is not None else LoadConfig.duration_s,
+    )
+    levels = run_load(config)
+    if plot:
+        plot_load(levels, plot)
+    if as_json:
+        print_json({"url": url, "levels": [level.to_dict() for level in levels]})
+    else:
+        print_load(url, levels)
 
 
 @needs_extra("train")

@@ -1,0 +1,138 @@
+"""The dynamic batcher: one queue per model, one thread per session instance.
+
+A batch runs when `max_batch` requests wait or the oldest has waited `max_delay_ms`,
+whichever comes first (Triton's max_queue_delay, Ray Serve's batch_wait_timeout_s), and
+at once when no other admitted request is still being decoded: waiting for requests
+nobody has sent would only add latency (a lone client pays no --max-delay-ms), unless
+`--patient` asks for Triton's behaviour of always waiting out the delay. Each
+instance thread owns one Predictor, so a session is never run by two threads at once;
+`--instances N` opens N sessions. Rows come from `Predictor.rows`, the same code path
+`cnnkit infer` writes results.jsonl with, and fixed-batch padding and CUDA IOBinding come
+from `runtime.session.run_batch` underneath it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from toolkit.runtime.predictor import Predictor
+from toolkit.runtime.preprocess import Decoded
+from toolkit.serve.config import BatchSettings
+from toolkit.serve.metrics import ModelMetrics
+
+
+@dataclass
+class Pending:
+    """One admitted request waiting for its row."""
+
+    key: str
+    decoded: Decoded
+    queued: float = field(default_factory=time.perf_counter)
+    future: Future = field(default_factory=Future)
+
+
+class Batcher:
+    """Queue of decoded requests for one model, drained in batches by instance threads."""
+
+    def __init__(self, name: str, predictors: list[Predictor], settings: BatchSettings, metrics):
+        self.name, self.settings = name, settings
+        self.predictors = predictors
+        self.metrics: ModelMetrics = metrics
+        self.queue: deque[Pending] = deque()
+        self.admitted = 0  # requests holding a queue slot: decoding or waiting for a batch
+        self.closing = False
+        self.condition = threading.Condition()
+        self.threads = [
+            threading.Thread(target=self.loop, args=(p,), name=f"batch-{name}-{i}", daemon=True)
+            for i, p in enumerate(predictors)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def admit(self) -> bool:
+        """Reserve a queue slot for a new request; False when --max-queue are taken."""
+        with self.condition:
+            if self.closing or self.admitted >= self.settings.max_queue:
+                return False
+            self.admitted += 1
+            return True
+
+    def release(self) -> None:
+        """Give back a slot of a request that never reached the queue (bad input, timeout)."""
+        with self.condition:
+            self.admitted -= 1
+
+    def submit(self, key: str, decoded: Decoded) -> Future:
+        """Queue an admitted request; the future gets its row (or the batch's exception)."""
+        pending = Pending(key, decoded)
+        with self.condition:
+            self.queue.append(pending)
+            self.metrics.queue_depth.set(len(self.queue))
+            self.condition.notify()
+        return pending.future
+
+    def due(self, wait: float) -> bool:
+        """Whether the queued requests should run now (called holding the lock)."""
+        on_their_way = self.admitted - len(self.queue)  # admitted, still being decoded
+        return (
+            len(self.queue) >= self.settings.max_batch
+            or wait <= 0
+            or (on_their_way == 0 and not self.settings.patient)
+            or self.closing
+        )
+
+    def take(self) -> list[Pending]:
+        """Block until a batch is due, then pop it; [] when closing with nothing queued."""
+        delay = self.settings.max_delay_ms / 1000
+        with self.condition:
+            while True:
+                if not self.queue:
+                    if self.closing:
+                        return []
+                    self.condition.wait()
+                    continue
+                wait = self.queue[0].queued + delay - time.perf_counter()
+                if self.due(wait):
+                    break
+                self.condition.wait(timeout=wait)
+            count = min(len(self.queue), self.settings.max_batch)
+            taken = [self.queue.popleft() for _ in range(count)]
+            self.admitted -= count
+            self.metrics.queue_depth.set(len(self.queue))
+        # A request that timed out (504) was cancelled; it does not take a batch seat.
+        return [p for p in taken if p.future.set_running_or_notify_cancel()]
+
+    def loop(self, predictor: Predictor) -> None:
+        """One instance: run batches until closed and the queue is empty."""
+        while True:
+            batch = self.take()
+            if batch:
+                self.run(predictor, batch)
+            elif self.closing:
+                return
+
+    def run(self, predictor: Predictor, batch: list[Pending]) -> None:
+        """One session.run for the batch; every request gets its row or the batch's error."""
+        start = time.perf_counter()
+        try:
+            rows = predictor.rows([p.key for p in batch], [p.decoded for p in batch])
+        except Exception as exc:  # a model failing fails this batch, not the server
+            for pending in batch:
+                pending.future.set_exception(exc)
+            return
+        compute = time.perf_counter() - start
+        self.metrics.observe_batch(len(batch), [start - p.queued for p in batch], compute)
+        for pending, row in zip(batch, rows, strict=True):
+            pending.future.set_result(row)
+
+    def close(self) -> None:
+        """Run what is queued, then stop the instance threads."""
+        with self.condition:
+            self.closing = True
+            self.condition.notify_all()
+        for thread in self.threads:
+            thread.join()

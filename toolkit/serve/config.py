@@ -1,0 +1,86 @@
+"""What `cnnkit serve` is asked to do: models, batching, limits (one typed object)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.errors import CnnkitError
+
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """The dynamic batcher of one model: when a batch runs and how many may wait."""
+
+    max_batch: int = 16  # run when this many requests wait ...
+    max_delay_ms: float = 5.0  # ... or when the oldest has waited this long
+    max_queue: int = 256  # admitted requests not yet in a batch; more get 503
+    instances: int = 1  # sessions per model, each run by its own thread
+    timeout_s: float = 30.0  # per request, from arrival to answer; later gets 504
+    patient: bool = False  # wait out max_delay_ms even when no other request is on its way
+
+    def check(self) -> BatchSettings:
+        """Self, or a CnnkitError naming the flag that is out of range."""
+        for flag, value, low in (
+            ("--max-batch", self.max_batch, 1),
+            ("--max-queue", self.max_queue, 1),
+            ("--instances", self.instances, 1),
+        ):
+            if value < low:
+                raise CnnkitError(f"{flag} {value}: must be at least {low}")
+        if self.max_delay_ms < 0:
+            raise CnnkitError(f"--max-delay-ms {self.max_delay_ms}: must be 0 or more")
+        if self.timeout_s <= 0:
+            raise CnnkitError(f"--timeout {self.timeout_s}: must be more than 0 seconds")
+        return self
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Everything `cnnkit serve` needs; `predictor` holds Predictor's keyword options."""
+
+    models: dict[str, Path]  # name in the URL -> .onnx file
+    host: str = "127.0.0.1"
+    port: int = 8000
+    batching: BatchSettings = field(default_factory=BatchSettings)
+    max_body_bytes: int = 16 * 1024 * 1024  # larger bodies get 413
+    workers: int = 2  # decode + preprocess threads
+    engine: str = "local"  # or "ray": a Ray Serve deployment per model
+    replicas: int = 1  # Ray Serve replicas per model
+    ray_address: str | None = None  # None: start a local Ray
+    predictor: dict = field(default_factory=dict)  # device, threads, topk, size, ...
+    quiet: bool = False
+
+    def check(self) -> ServeConfig:
+        """Self, or a CnnkitError naming the flag that is wrong."""
+        self.batching.check()
+        if not self.models:
+            raise CnnkitError("no model given: cnnkit serve MODEL.onnx [MODEL2.onnx ...]")
+        if self.max_body_bytes < 1:
+            raise CnnkitError(f"--max-body {self.max_body_bytes}: must be at least 1 byte")
+        if self.workers < 1:
+            raise CnnkitError(f"--workers {self.workers}: must be at least 1")
+        if self.engine not in ENGINES:
+            raise CnnkitError(f"--engine {self.engine!r}: expected one of {', '.join(ENGINES)}")
+        if self.replicas < 1:
+            raise CnnkitError(f"--replicas {self.replicas}: must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise CnnkitError(f"--port {self.port}: expected 0..65535")
+        return self
+
+
+def model_names(specs: list[str]) -> dict[str, Path]:
+    """MODEL.onnx or NAME=MODEL.onnx arguments -> {name: path}; names must be unique."""
+    models: dict[str, Path] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or "/" in name:
+            name, path = Path(spec).stem, spec
+        if not Path(path).is_file():
+            raise CnnkitError(f"{path}: no such model file")
+        if name in models:
+            raise CnnkitError(f"two models are named {name!r}; name them NAME=PATH")
+        models[name] = Path(path)
+    return models

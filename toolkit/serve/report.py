@@ -1,0 +1,75 @@
+"""The load generator's output: a perf_analyzer-style table and a throughput-vs-latency PNG."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from toolkit.errors import CnnkitError
+from toolkit.serve.loadgen import LevelResult
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    """A number or a dash."""
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def load_table(url: str, levels: Sequence[LevelResult]) -> Table:
+    """One row per concurrency level: client throughput and latency, server split."""
+    table = Table(title=f"cnnkit bench --serve {url} (latency in ms)")
+    columns = ("conc", "req/s", "p50", "p90", "p95", "p99", "errors", "batch", "queue", "compute")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for level in levels:
+        server = level.server
+        table.add_row(
+            str(level.concurrency),
+            fmt(level.requests_per_s),
+            *(fmt(v, 2) for v in (level.p50_ms, level.p90_ms, level.p95_ms, level.p99_ms)),
+            str(level.errors),
+            fmt(server.mean_batch if server else None),
+            fmt(server.queue_wait_ms if server else None, 2),
+            fmt(server.compute_ms if server else None, 2),
+        )
+    return table
+
+
+def print_load(url: str, levels: Sequence[LevelResult]) -> None:
+    """The table on stdout, with what its server columns mean."""
+    console = Console(highlight=False)
+    console.print(load_table(url, levels))
+    console.print(
+        "batch: mean requests per session.run; queue: mean wait per request before its batch;"
+        " compute: mean time per batch (session.run + rows), all from the server's /metrics."
+    )
+
+
+def plot_load(levels: Sequence[LevelResult], path: str | Path) -> Path:
+    """Write a PNG: requests/s against p50 and p99 latency, one point per concurrency."""
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise CnnkitError(f"--plot {path}: expected a .png, .svg or .pdf file name")
+    from toolkit.bench.plot import pyplot, save
+
+    try:
+        plt = pyplot()
+    except ImportError:
+        raise CnnkitError("--plot needs matplotlib: pip install matplotlib") from None
+    figure, axis = plt.subplots(figsize=(7, 5))
+    measured = [lv for lv in levels if lv.p50_ms is not None]
+    for name in ("p50_ms", "p99_ms"):
+        axis.plot(
+            [getattr(lv, name) for lv in measured],
+            [lv.requests_per_s for lv in measured],
+            marker="o",
+            label=name.replace("_ms", ""),
+        )
+    for level in measured:
+        axis.annotate(f"c{level.concurrency}", (level.p50_ms, level.requests_per_s))
+    axis.set(xlabel="client latency (ms)", ylabel="requests/s", title="throughput vs latency")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    return save(figure, path)

@@ -1,0 +1,73 @@
+"""Reading a model's counters from the server's /metrics (Prometheus text)."""
+
+from __future__ import annotations
+
+import http.client
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from toolkit.errors import CnnkitError
+
+if TYPE_CHECKING:
+    from toolkit.serve.loadgen import Target
+
+HISTOGRAMS = ("cnnkit_queue_wait_seconds", "cnnkit_compute_seconds", "cnnkit_batch_size")
+TOTALS = {f"{name}_{part}" for name in HISTOGRAMS for part in ("sum", "count")}
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Cumulative _sum and _count of the model's histograms at one moment."""
+
+    values: dict[str, float]
+
+    def minus(self, earlier: Totals) -> ServerSplit:
+        """What happened between `earlier` and this moment."""
+        delta = {k: v - earlier.values.get(k, 0.0) for k, v in self.values.items()}
+
+        def mean(name: str, scale: float = 1.0) -> float | None:
+            count = delta.get(f"{name}_count", 0.0)
+            return delta.get(f"{name}_sum", 0.0) / count * scale if count else None
+
+        return ServerSplit(
+            batches=int(delta.get("cnnkit_batch_size_count", 0)),
+            mean_batch=mean("cnnkit_batch_size"),
+            queue_wait_ms=mean("cnnkit_queue_wait_seconds", 1e3),
+            compute_ms=mean("cnnkit_compute_seconds", 1e3),
+        )
+
+
+@dataclass(frozen=True)
+class ServerSplit:
+    """Server side of a measurement: batches run, mean batch, mean queue wait and compute."""
+
+    batches: int
+    mean_batch: float | None
+    queue_wait_ms: float | None  # per request
+    compute_ms: float | None  # per batch: session.run and the rows
+
+
+def parse_totals(text: str, model: str) -> Totals:
+    """The _sum/_count samples of one model's histograms."""
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in TOTALS and sample.labels.get("model") == model:
+                values[sample.name] = sample.value
+    return Totals(values)
+
+
+def scrape(target: Target) -> Totals:
+    """GET /metrics and parse the target model's totals."""
+    connection = http.client.HTTPConnection(target.host, target.port, timeout=10)
+    try:
+        connection.request("GET", "/metrics")
+        response = connection.getresponse()
+        text = response.read().decode()
+    except OSError as exc:
+        raise CnnkitError(f"{target.host}:{target.port}/metrics: cannot read it ({exc})") from None
+    finally:
+        connection.close()
+    return parse_totals(text, target.model)
