@@ -55,6 +55,19 @@ TORCH_FREE += [
     "toolkit.profile.target",
 ]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
+TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff"]
+TORCH_FREE += [
+    "toolkit.diff",
+    "toolkit.diff.compare",
+    "toolkit.diff.inputs",
+    "toolkit.diff.local",
+    "toolkit.diff.matching",
+    "toolkit.diff.plot",
+    "toolkit.diff.render",
+    "toolkit.diff.sides",
+    "toolkit.diff.stats",
+    "toolkit.diff.weights",
+]
 
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,83 @@
+"""What a diff feeds both sides: images of a folder, a split of the run's data, or noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.errors import CnnkitError
+from toolkit.progress import note
+
+
+@dataclass
+class DiffInputs:
+    """Model-ready float32 NCHW inputs, targets when known, and where they came from."""
+
+    x: np.ndarray
+    targets: np.ndarray | None
+    origin: str
+
+
+def side_meta(side) -> dict:
+    """The cnnkit metadata of a side (checkpoint or ONNX metadata; {} for a foreign file)."""
+    return dict(getattr(side, "meta", {}) or {})
+
+
+def run_folder(side) -> Path:
+    """The folder whose config.json describes the side's run."""
+    path = Path(side.spec.source)
+    return path if path.is_dir() else path.parent
+
+
+def diff_inputs(side_a, side_b, options) -> DiffInputs:
+    """--inputs DIR, else --data (or the run's data source), else seeded random inputs."""
+    from toolkit.export.calibration import folder_samples, run_data, split_samples
+
+    meta = side_meta(side_b) or side_meta(side_a)
+    spec = _spec(meta, side_a, side_b)
+    full = {
+        "input_size": [spec.channels, *spec.size],
+        "mean": list(spec.mean),
+        "std": list(spec.std),
+    }
+    if options.inputs:
+        samples = folder_samples(options.inputs, spec, options.samples)
+        return DiffInputs(samples.x, None, samples.origin)
+    data, seed = options.data, options.seed
+    if data is None:
+        for side in (side_b, side_a):
+            data, seed = run_data(run_folder(side) / "config.json", None)
+            if data:
+                break
+    if data and meta:
+        try:
+            samples = split_samples(data, options.split, full, seed, options.samples)
+            return DiffInputs(samples.x, samples.targets, samples.origin)
+        except ImportError:
+            if options.data:
+                raise CnnkitError(
+                    f"--data {data}: reading a data source needs torch (pip install "
+                    "cnnkit[train]); pass --inputs IMAGES on the runtime extra"
+                ) from None
+            note(f"note: the run's data ({data}) needs torch; using random inputs instead")
+    shape = (options.samples, spec.channels, *spec.size)
+    x = np.random.default_rng(options.seed).standard_normal(shape, dtype=np.float32)
+    origin = f"{options.samples} random normal inputs (seed {options.seed})"
+    if not options.quiet:
+        note(f"note: no --inputs or --data; comparing on {origin}")
+    return DiffInputs(x, None, origin)
+
+
+def _spec(meta: dict, side_a, side_b):
+    from toolkit.runtime.preprocess import SpecFlags, model_spec
+
+    onnx_side = next((s for s in (side_b, side_a) if hasattr(s, "handle")), None)
+    if onnx_side is not None:
+        shape = onnx_side.handle.input_shape
+        rank = len(onnx_side.handle.session.get_outputs()[0].shape)
+    else:
+        size = meta["input_size"]
+        shape, rank = [None, *size], 4 if meta.get("task") == "segmentation" else 2
+    return model_spec(meta, shape, rank, SpecFlags())
