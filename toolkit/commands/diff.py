@@ -28,8 +28,16 @@ def pair(text: str | None, flag: str, default: str) -> tuple[str, str]:
 @click.option("--inputs", type=click.Path(), help="Folder of images to compare on.")
 @click.option("--data", help="Data source to compare on (needs torch), e.g. digits.")
 @click.option("--split", default="test", show_default=True, help="Split of --data.")
-@click.option("--samples", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option(
+    "--samples", type=click.IntRange(min=1), default=64, show_default=True, help="Inputs compared."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Inputs per run; memory is bounded by it, not by --samples.",
+)
 @click.option("--device", help="cpu | cuda[:N], or A,B for two values (ONNX sides).")
 @click.option("--graph-opt", help="disable|basic|extended|all, or A,B (default all).")
 @click.option("--atol", type=float, help="Absolute tolerance (default 1e-4; off vs QDQ).")

@@ -202,7 +202,7 @@ def quantize_cmd(
       cnnkit quantize runs/lenet5/model.onnx --min-agreement 0.99 --explain
     """
     from toolkit.export import quantize_onnx
-    from toolkit.export.auto import AutoOptions, QuantizeRefused, quantize_auto
+    from toolkit.export.auto import AutoOptions, AutoRefused, QuantizeRefused, quantize_auto
 
     if auto and mode != "static":
         raise CnnkitError(f"--auto keeps layers of a static INT8 model in float; not --mode {mode}")
@@ -237,6 +237,13 @@ def quantize_cmd(
                 quiet=quiet,
                 explain=explain,
             )
+    except AutoRefused as refused:
+        from rich.console import Console
+
+        from toolkit.export.render import auto_table
+
+        Console(stderr=True).print(auto_table(refused.auto))
+        raise
     except QuantizeRefused as refused:
         from toolkit.export.render import explain_lines
 

@@ -58,6 +58,14 @@ class AutoResult:
         }
 
 
+class AutoRefused(CnnkitError):
+    """--auto found no mix to write; carries every step so that the CLI can show them."""
+
+    def __init__(self, message: str, result: AutoResult):
+        super().__init__(message)
+        self.auto = result.to_dict()
+
+
 class QuantizeRefused(CnnkitError):
     """A refused quantization, with the worst layers and the command that would fix them."""
 
@@ -137,7 +145,10 @@ def auto_steps(quantize_step, fp32: Path, prepared: Path, evaluation, calib, opt
         latency = batch_latency_ms(target, evaluation.x, options.batch_size)
         result.steps.append(AutoStep(list(exclude), kept, agreement, latency))
         if not options.quiet:
-            note(f"step {step}: {len(exclude)} nodes in float, agreement {agreement:.2%}")
+            note(
+                f"step {step}: {len(exclude)} nodes in float, agreement {agreement:.2%}, "
+                f"{latency:.3f} ms at batch {options.batch_size}"
+            )
         if agreement >= options.min_agreement:
             result.chosen = step
             break
@@ -175,7 +186,7 @@ def verdict(result: AutoResult, minimum: float, force: bool, out: Path) -> int:
             f"at batch {b} vs fp32 {fp32_ms:.3f} ms; keep the fp32 model"
         )
     if not force:
-        raise CnnkitError(f"{message}; {out} not written (--force writes it anyway)")
+        raise AutoRefused(f"{message}; {out} not written (--force writes it anyway)", result)
     note(f"{message}; written anyway (--force)")
     return best if result.chosen is None else result.chosen
 

@@ -80,7 +80,7 @@ def auto_table(auto: dict) -> Table:
             str(len(step["float_nodes"])),
             f"{step['agreement']:.2%}",
             f"{step['latency_ms']:.3f} ({speed:.2f}x)",
-            "chosen" if i == auto["chosen"] else "",
+            "first to reach" if i == auto["chosen"] else "",
         )
     return table
 
