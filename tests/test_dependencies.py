@@ -55,7 +55,7 @@ TORCH_FREE += [
     "toolkit.profile.target",
 ]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
-TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff"]
+TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff", "toolkit.bench.int8_layers"]
 TORCH_FREE += [
     "toolkit.diff",
     "toolkit.diff.compare",

@@ -57,11 +57,14 @@ def test_same_file_under_two_optimisation_levels_without_torch(good_run, gray_pn
             SideSpec({str(model)!r}, graph_optimization="all"),
             options,
         )
+        implicit = diff_models(SideSpec({str(model)!r}), SideSpec({str(model)!r}), DiffOptions())
+        assert "random" in implicit.inputs and implicit.ok  # the run's digits need torch
         assert "torch" not in sys.modules
         print(json.dumps(report.to_dict()))
         """
     )
     assert result.returncode == 0, result.stderr
+    assert "needs cnnkit[train]" in result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] and report["samples"] == 6 and "opt disable" in report["a"]
     assert len(report["layers"]) >= 9 and report["first_failing"] is None

@@ -4,9 +4,10 @@
     python -m toolkit.bench.report --out /tmp/b --quick # tiny models and counts, seconds
 
 Order: train a ResNet-18 briefly on digits (fit vs a bare loop), export and quantize it
-(int8 vs fp32 with top-1 agreement), ResNet-18 at 224 through onnxruntime and torch
-eager, the runner from PNG files against raw session.run, achieved GFLOP/s against the
-matmul peak, and a fresh torch-free runtime process against a fresh torch process.
+(int8 vs fp32 with top-1 agreement, then layer by layer with `cnnkit diff`), ResNet-18 at
+224 through onnxruntime and torch eager, the runner from PNG files against raw
+session.run, achieved GFLOP/s against the matmul peak, and a fresh torch-free runtime
+process against a fresh torch process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from toolkit.bench import sections
 from toolkit.bench.cold_start import cold_starts
+from toolkit.bench.int8_layers import draw, int8_layerwise
 from toolkit.bench.machine import describe_machine
 from toolkit.bench.peak import measure_peak
 from toolkit.errors import CnnkitError
@@ -47,6 +49,7 @@ class ReportPlan:
     process_repeats: int = 3
     peak_size: int = 2048
     parity: bool = True  # export's torch-vs-ORT check of the trained model
+    diff_samples: int = 64  # digits test images of the layer-by-layer int8 diff
 
 
 QUICK = ReportPlan(
@@ -131,6 +134,9 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
     steps("export + static int8 quantization; int8 vs fp32")
     digits_onnx = export(run_dir, run_dir / "model.onnx", parity=plan.parity)
     int8 = sections.int8_vs_fp32(digits_onnx, plan.digits_input, plan)
+    steps("int8 vs fp32 layer by layer (cnnkit diff --layerwise)")
+    int8_file = digits_onnx.with_name(int8["int8_file"])
+    layers = int8_layerwise(digits_onnx, int8_file, plan.diff_samples)
     if plan.eager_model:
         steps(f"{plan.eager_model} {plan.eager_input}: onnxruntime vs torch eager")
         checkpoint = random_checkpoint(plan.eager_model, plan.eager_input, work / "eager")
@@ -160,6 +166,7 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
     return {
         "ort_vs_eager": {"model": plan.eager_model or plan.digits_model, **eager},
         "int8_vs_fp32": {"model": plan.digits_model, **int8},
+        "int8_layers": {"model": plan.digits_model, "int8_file": int8["int8_file"], "diff": layers},
         "runner_vs_raw": {"model": plan.eager_model or plan.digits_model, **runner},
         "achieved_vs_peak": achieved,
         "processes": {"model": plan.digits_model, **processes},
@@ -175,7 +182,7 @@ def build_report(out: str | Path, quick: bool = False, plan: ReportPlan | None =
     if out.exists() and not out.is_dir():
         raise CnnkitError(f"--out {out}: is a file, expected a folder")
     plan = plan or (QUICK if quick else ReportPlan())
-    steps = Steps(total=7)
+    steps = Steps(total=8)
     with tempfile.TemporaryDirectory(prefix="cnnkit-bench-") as work:
         measured = measure_all(plan, Path(work), steps)
     report = {
@@ -186,6 +193,7 @@ def build_report(out: str | Path, quick: bool = False, plan: ReportPlan | None =
         "sections": measured,
     }
     out.mkdir(parents=True, exist_ok=True)
+    measured["int8_layers"]["png"] = draw(measured["int8_layers"], out)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "REPORT.md").write_text(render_markdown(report))
     note(f"wrote {out / 'REPORT.md'} and {out / 'report.json'} in {steps.seconds:.0f} s")

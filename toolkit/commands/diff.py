@@ -79,6 +79,10 @@ def diff_cmd(
 
     if plot and not layerwise:
         raise CnnkitError("--plot draws SQNR per layer: add --layerwise")
+    if plot:
+        from toolkit.extras import require_extra
+
+        require_extra("plot", "diff --plot")
     dev_a, dev_b = pair(device, "--device", "cpu")
     opt_a, opt_b = pair(graph_opt, "--graph-opt", "all")
     side_a, side_b = SideSpec(a, dev_a, opt_a), SideSpec(b, dev_b, opt_b)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.errors import CnnkitError
+from toolkit.extras import missing_modules
 from toolkit.progress import note
 
 
@@ -52,16 +52,11 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
             if data:
                 break
     if data and meta:
-        try:
+        if options.data is None and missing_modules("train"):
+            note(f"note: reading the run's data ({data}) needs cnnkit[train]; see --inputs")
+        else:  # an explicit --data without torch stops here with one line
             samples = split_samples(data, options.split, full, seed, options.samples)
             return DiffInputs(samples.x, samples.targets, samples.origin)
-        except ImportError:
-            if options.data:
-                raise CnnkitError(
-                    f"--data {data}: reading a data source needs torch (pip install "
-                    "cnnkit[train]); pass --inputs IMAGES on the runtime extra"
-                ) from None
-            note(f"note: the run's data ({data}) needs torch; using random inputs instead")
     shape = (options.samples, spec.channels, *spec.size)
     x = np.random.default_rng(options.seed).standard_normal(shape, dtype=np.float32)
     origin = f"{options.samples} random normal inputs (seed {options.seed})"

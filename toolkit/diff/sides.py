@@ -151,13 +151,11 @@ def open_side(spec: SideSpec, layers: bool = False):
     if spec.is_onnx:
         return OnnxSide.open(spec, layers)
     if path.is_dir() or path.suffix == ".pt":
-        try:
-            from toolkit.diff.torch_side import TorchSide
-        except ImportError:
-            raise CnnkitError(
-                f"{spec.source}: running a checkpoint needs torch (pip install cnnkit[train]); "
-                "diff two .onnx files on the runtime extra"
-            ) from None
+        from toolkit.extras import require_extra
+
+        require_extra("train", f"running the checkpoint {spec.source} (diff .onnx files instead)")
+        from toolkit.diff.torch_side import TorchSide
+
         return TorchSide.open(spec, layers)
     raise CnnkitError(f"{spec.source}: expected an .onnx file, a run folder or a .pt checkpoint")
 
