@@ -71,3 +71,16 @@ def test_worst_channel_finds_a_crushed_channel_and_skips_dead_ones():
     assert stats.sqnr_db() > stats.worst_channel_sqnr_db()
     floor = Tolerance(None, None, min_sqnr=10.0)
     assert not stats.passed(floor) and "worst-channel SQNR is below 10 dB" in floor.rule()
+
+
+def test_a_nearly_dead_channel_is_left_out_but_one_huge_channel_does_not_hide_the_rest():
+    rng = np.random.default_rng(2)
+    b = rng.random((8, 4, 4)).astype(np.float32)
+    b[:, 3] *= 1e-3  # energy 1e-6 of its neighbours': nearly dead
+    a = b.copy()
+    a[:, 3] = 0.0  # rounded away entirely, which says nothing about the layer
+    assert folded(a, b, Tolerance()).worst_channel_sqnr_db() == math.inf  # no noise elsewhere
+    b[:, 0] *= 1000.0  # one blown-up channel: the median keeps the others "alive"
+    a = b.copy()
+    a[:, 1] = 0.0
+    assert abs(folded(a, b, Tolerance()).worst_channel_sqnr_db()) < 1e-6

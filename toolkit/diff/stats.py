@@ -14,6 +14,7 @@ import numpy as np
 ERROR_STATS = ("elemwise", "max", "mean", "median")
 MEDIAN_SAMPLE = 100_000  # elements per tensor kept for the median of the errors
 TINY = float(np.finfo(np.float32).tiny)
+DEAD_CHANNEL = 1e-3  # energy below this share of the median channel's: left out (see below)
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,12 @@ class TensorStats:
         """The lowest per-channel SQNR (axis 1), None when channels were not tracked."""
         if self.channel_signal is None:
             return None
-        # A channel that is exactly zero in the reference (a dead ReLU) has no signal to
-        # measure noise against; it is left out rather than reported as -400 dB.
+        # A (nearly) dead channel has no signal to measure noise against: channels with
+        # less than 1/1000 of the median channel's energy are left out. The median, not the
+        # mean or max, so that one blown-up channel does not make its neighbours look dead.
+        floor = float(np.median(self.channel_signal)) * DEAD_CHANNEL
         pairs = zip(self.channel_signal, self.channel_noise, strict=True)
-        live = [sqnr(s, n) for s, n in pairs if s > 0]
+        live = [sqnr(s, n) for s, n in pairs if s > 0 and s >= floor]
         return min(live) if live else None
 
     def error_stat(self, stat: str) -> tuple[float, float]:
