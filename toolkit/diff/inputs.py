@@ -20,6 +20,14 @@ class DiffInputs:
     origin: str
 
 
+@dataclass(frozen=True)
+class NchwReading:
+    """How the calibration reader preprocesses images: the spec, in cnnkit's NCHW layout."""
+
+    spec: object
+    layout: str = "NCHW"
+
+
 def side_meta(side) -> dict:
     """The cnnkit metadata of a side (checkpoint or ONNX metadata; {} for a foreign file)."""
     return dict(getattr(side, "meta", {}) or {})
@@ -33,7 +41,7 @@ def run_folder(side) -> Path:
 
 def diff_inputs(side_a, side_b, options) -> DiffInputs:
     """--inputs DIR, else --data (or the run's data source), else seeded random inputs."""
-    from toolkit.export.calibration import folder_samples, run_data, split_samples
+    from toolkit.export.calibration import file_samples, image_files, run_data, split_samples
 
     meta = side_meta(side_b) or side_meta(side_a)
     spec = _spec(meta, side_a, side_b)
@@ -43,7 +51,8 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
         "std": list(spec.std),
     }
     if options.inputs:
-        samples = folder_samples(options.inputs, spec, options.samples)
+        files = image_files(options.inputs, "--inputs")[: options.samples]
+        samples = file_samples(files, NchwReading(spec), str(options.inputs), "--inputs")
         return DiffInputs(samples.x, None, samples.origin)
     data, seed = options.data, options.seed
     if data is None:
@@ -66,13 +75,19 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
 
 
 def _spec(meta: dict, side_a, side_b):
-    from toolkit.runtime.preprocess import SpecFlags, model_spec
+    """The preprocessing: an ONNX side's interpretation, else the checkpoint's metadata."""
+    from toolkit.runtime.interpret import interpret
+    from toolkit.runtime.preprocess import ModelSpec
 
     onnx_side = next((s for s in (side_b, side_a) if hasattr(s, "handle")), None)
     if onnx_side is not None:
-        shape = onnx_side.handle.input_shape
-        rank = len(onnx_side.handle.session.get_outputs()[0].shape)
-    else:
-        size = meta["input_size"]
-        shape, rank = [None, *size], 4 if meta.get("task") == "segmentation" else 2
-    return model_spec(meta, shape, rank, SpecFlags())
+        return interpret(onnx_side.spec.source).spec
+    channels, height, width = meta["input_size"]
+    return ModelSpec(
+        task=meta["task"],
+        channels=int(channels),
+        size=(int(height), int(width)),
+        mean=tuple(meta["mean"]),
+        std=tuple(meta["std"]),
+        classes=tuple(meta.get("classes") or ()) or None,
+    )
