@@ -71,6 +71,19 @@ TORCH_FREE += [
     "toolkit.commands.serve",
 ]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
+TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff", "toolkit.bench.int8_layers"]
+TORCH_FREE += [
+    "toolkit.diff",
+    "toolkit.diff.compare",
+    "toolkit.diff.inputs",
+    "toolkit.diff.local",
+    "toolkit.diff.matching",
+    "toolkit.diff.plot",
+    "toolkit.diff.render",
+    "toolkit.diff.sides",
+    "toolkit.diff.stats",
+    "toolkit.diff.weights",
+]
 
 
 def import_without_torch(module: str) -> subprocess.CompletedProcess:

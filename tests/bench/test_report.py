@@ -23,6 +23,7 @@ def test_report_files_and_sections(report):
     assert set(data["sections"]) == {
         "ort_vs_eager",
         "int8_vs_fp32",
+        "int8_layers",
         "runner_vs_raw",
         "serve_vs_raw",
         "achieved_vs_peak",
@@ -65,3 +66,13 @@ def test_runtime_process_never_imports_torch(report):
     assert processes["same_label"] is True
     for side in ("runtime", "torch"):
         assert processes[side]["process_s"] > 0 and processes[side]["peak_rss_mb"] > 10
+
+
+def test_int8_layer_by_layer_section_has_its_table_and_png(report):
+    section = json.loads((report / "report.json").read_text())["sections"]["int8_layers"]
+    diff = section["diff"]
+    assert diff["samples"] > 0 and diff["inputs"] == "digits test split"
+    assert len(diff["layers"]) >= 5 and diff["weights"]
+    assert (report / section["png"]).read_bytes()[:4] == b"\x89PNG"
+    markdown = (report / "REPORT.md").read_text()
+    assert "INT8 vs fp32 layer by layer" in markdown and f"]({section['png']})" in markdown

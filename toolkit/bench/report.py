@@ -4,10 +4,10 @@
     python -m toolkit.bench.report --out /tmp/b --quick # tiny models and counts, seconds
 
 Order: train a ResNet-18 briefly on digits (fit vs a bare loop), export and quantize it
-(int8 vs fp32 with top-1 agreement), ResNet-18 at 224 through onnxruntime and torch
-eager, the runner from PNG files against raw session.run, `cnnkit serve` under load against
-raw session.run, achieved GFLOP/s against the
-matmul peak, and a fresh torch-free runtime process against a fresh torch process.
+(int8 vs fp32 with top-1 agreement, then layer by layer with `cnnkit diff`), ResNet-18 at
+224 through onnxruntime and torch eager, the runner from PNG files against raw
+session.run, `cnnkit serve` under load against raw session.run, achieved GFLOP/s against
+the matmul peak, and a fresh torch-free runtime process against a fresh torch process.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from toolkit.bench import sections
 from toolkit.bench.cold_start import cold_starts
+from toolkit.bench.int8_layers import draw, int8_layerwise
 from toolkit.bench.machine import describe_machine
 from toolkit.bench.peak import measure_peak
 from toolkit.bench.serve_speed import serve_vs_raw
@@ -55,6 +56,7 @@ class ReportPlan:
     serve_delay_ms: float = 5.0
     small_batch: int = 64  # LeNet-5: --max-batch 64 vs 1 at concurrency 64
     small_concurrency: int = 64
+    diff_samples: int = 64  # digits test images of the layer-by-layer int8 diff
 
 
 QUICK = ReportPlan(
@@ -144,6 +146,9 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
     steps("export + static int8 quantization; int8 vs fp32")
     digits_onnx = export(run_dir, run_dir / "model.onnx", parity=plan.parity)
     int8 = sections.int8_vs_fp32(digits_onnx, plan.digits_input, plan)
+    steps("int8 vs fp32 layer by layer (cnnkit diff --layerwise)")
+    int8_file = digits_onnx.with_name(int8["int8_file"])
+    layers = int8_layerwise(digits_onnx, int8_file, plan.diff_samples)
     if plan.eager_model:
         steps(f"{plan.eager_model} {plan.eager_input}: onnxruntime vs torch eager")
         checkpoint = random_checkpoint(plan.eager_model, plan.eager_input, work / "eager")
@@ -175,6 +180,7 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
     return {
         "ort_vs_eager": {"model": plan.eager_model or plan.digits_model, **eager},
         "int8_vs_fp32": {"model": plan.digits_model, **int8},
+        "int8_layers": {"model": plan.digits_model, "int8_file": int8["int8_file"], "diff": layers},
         "runner_vs_raw": {"model": plan.eager_model or plan.digits_model, **runner},
         "serve_vs_raw": {"model": plan.eager_model or plan.digits_model, **serving},
         "achieved_vs_peak": achieved,
@@ -202,6 +208,7 @@ def build_report(out: str | Path, quick: bool = False, plan: ReportPlan | None =
         "sections": measured,
     }
     out.mkdir(parents=True, exist_ok=True)
+    measured["int8_layers"]["png"] = draw(measured["int8_layers"], out)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "REPORT.md").write_text(render_markdown(report))
     note(f"wrote {out / 'REPORT.md'} and {out / 'report.json'} in {steps.seconds:.0f} s")

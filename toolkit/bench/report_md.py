@@ -225,6 +225,10 @@ def render_markdown(report: dict) -> str:
     lines += machine_section(report)
     lines += eager_section(s["ort_vs_eager"])
     lines += int8_section(s["int8_vs_fp32"])
+    if "int8_layers" in s:
+        from toolkit.bench.int8_layers import markdown
+
+        lines += markdown(s["int8_layers"])
     lines += runner_section(s["runner_vs_raw"])
     if "serve_vs_raw" in s:
         lines += serve_section(s["serve_vs_raw"])

@@ -6,6 +6,7 @@ imports (torch, onnxruntime) happen inside the commands, so `--help` starts fast
 
 from toolkit.commands.bench import bench_cmd, compare_cmd
 from toolkit.commands.demo import demo_cmd
+from toolkit.commands.diff import diff_cmd
 from toolkit.commands.export import export_cmd, quantize_cmd
 from toolkit.commands.infer import infer_cmd
 from toolkit.commands.inspect import inspect_cmd
@@ -22,6 +23,7 @@ COMMANDS = [
     quantize_cmd,
     profile_cmd,
     inspect_cmd,
+    diff_cmd,
     infer_cmd,
     serve_cmd,
     bench_cmd,

@@ -12,6 +12,7 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
+from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra
 
 
@@ -160,6 +161,27 @@ def export_cmd(
     help="Refuse below this top-1 agreement with fp32.",
 )
 @click.option("--force", is_flag=True, help="Write even below --min-agreement.")
+@click.option(
+    "--auto",
+    is_flag=True,
+    help="Static mode: keep the layers INT8 breaks in float, one at a time, until "
+    "--min-agreement is reached (and refuse when that mix is not faster than fp32).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="--auto: batch size its latencies are measured at.",
+)
+@click.option(
+    "--max-steps",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="--auto: most tensors to keep in float.",
+)
+@click.option("--explain", is_flag=True, help="On a refusal: the five worst layers and the fix.")
 @json_option
 @quiet_option
 def quantize_cmd(
@@ -174,6 +196,10 @@ def quantize_cmd(
     split,
     min_agreement,
     force,
+    auto,
+    batch_size,
+    max_steps,
+    explain,
     as_json,
     quiet,
 ):
@@ -192,29 +218,66 @@ def quantize_cmd(
       cnnkit quantize runs/resnet18/model.onnx --calibration entropy --samples 512
       cnnkit quantize foreign.onnx --calib-dir images/ --mode fp16
       cnnkit quantize copied/model.onnx --calib-dir calib/ --eval-dir holdout/
+      cnnkit quantize runs/lenet5/model.onnx --auto --min-agreement 0.99
+      cnnkit quantize runs/lenet5/model.onnx --min-agreement 0.99 --explain
     """
     from toolkit.export import quantize_onnx
+    from toolkit.export.auto import AutoOptions, AutoRefused, QuantizeRefused, quantize_auto
 
-    report = quantize_onnx(
-        model,
-        out,
-        mode=mode,
-        calibration=calibration,
-        samples=samples,
-        calib_dir=calib_dir,
-        eval_dir=eval_dir,
-        data=data,
-        split=split,
-        min_agreement=min_agreement,
-        force=force,
-        quiet=quiet,
-    )
+    if auto and mode != "static":
+        raise CnnkitError(f"--auto keeps layers of a static INT8 model in float; not --mode {mode}")
+    try:
+        if auto:
+            options = AutoOptions(min_agreement, batch_size, max_steps, quiet)
+            report = quantize_auto(
+                model,
+                out,
+                calibration=calibration,
+                samples=samples,
+                calib_dir=calib_dir,
+                eval_dir=eval_dir,
+                data=data,
+                split=split,
+                options=options,
+                force=force,
+            )
+        else:
+            report = quantize_onnx(
+                model,
+                out,
+                mode=mode,
+                calibration=calibration,
+                samples=samples,
+                calib_dir=calib_dir,
+                eval_dir=eval_dir,
+                data=data,
+                split=split,
+                min_agreement=min_agreement,
+                force=force,
+                quiet=quiet,
+                explain=explain,
+            )
+    except AutoRefused as refused:
+        from rich.console import Console
+
+        from toolkit.export.render import auto_table
+
+        Console(stderr=True).print(auto_table(refused.auto))
+        raise
+    except QuantizeRefused as refused:
+        from toolkit.export.render import explain_lines
+
+        for line in explain_lines(refused):
+            click.echo(line, err=True)
+        raise
     if as_json:
         print_json(report.to_dict())
         return
     from rich.console import Console
 
-    from toolkit.export.render import quantize_table
+    from toolkit.export.render import auto_table, quantize_table
 
+    if report.auto:
+        Console().print(auto_table(report.auto))
     Console().print(quantize_table(report))
     click.echo(f"wrote {report.path}")

@@ -38,6 +38,8 @@ class ExportReport:
     size_bytes: int = 0
     external_data: bool = False
     seconds: float = 0.0
+    atol: float = 1e-4  # the parity tolerances the rows were judged by
+    rtol: float = 1e-3
 
     @property
     def parity_ok(self) -> bool:
@@ -179,6 +181,8 @@ def _export(
         size_bytes=size_bytes,
         external_data=external_data,
         seconds=time.perf_counter() - start,
+        atol=atol,
+        rtol=rtol,
     )
 
 

@@ -23,9 +23,12 @@ def _odd_larger(n: int) -> int:
 
 
 def compare(reference: np.ndarray, candidate: np.ndarray, atol: float, rtol: float) -> dict:
-    """max abs / rel error, cosine, argmax agreement (over axis 1) and the allclose verdict.
+    """max abs / rel error, cosine, argmax agreement (over axis 1) and the verdict.
 
-    Relative error divides by max(|reference|, atol), so near-zero logits do not blow it up.
+    The verdict is Polygraphy's elementwise rule: an element fails when |got - ref| >
+    atol + rtol * |ref|. `allowed_ratio` is the largest |got - ref| / (atol + rtol * |ref|),
+    so a row passes exactly when it is <= 1; max rel (which divides by max(|ref|, atol)) can
+    exceed rtol on a passing row, where atol covers elements near zero.
     """
     ref = reference.astype(np.float64)
     cand = candidate.astype(np.float64)
@@ -35,6 +38,7 @@ def compare(reference: np.ndarray, candidate: np.ndarray, atol: float, rtol: flo
     return {
         "max_abs": float(diff.max()),
         "max_rel": float((diff / np.maximum(np.abs(ref), atol)).max()),
+        "allowed_ratio": float((diff / (atol + rtol * np.abs(ref))).max()),
         "cosine": cosine,
         "agreement": float((ref.argmax(1) == cand.argmax(1)).mean()),
         "ok": bool(np.all(diff <= atol + rtol * np.abs(ref)) and np.isfinite(cand).all()),

@@ -56,6 +56,7 @@ class QuantizeReport:
     quant_latency_ms: float
     forced: bool = False  # written with --force despite agreement below --min-agreement
     seconds: float = 0.0
+    auto: dict | None = None  # --auto: the steps (toolkit.export.auto.AutoResult.to_dict)
 
     @property
     def speedup(self) -> float:
@@ -83,6 +84,7 @@ def quantize_onnx(
     min_agreement: float = 0.98,
     force: bool = False,
     quiet: bool = False,
+    explain: bool = False,
 ) -> QuantizeReport:
     """Quantize a .onnx file; refuse (nothing written) when agreement < min_agreement unless force.
 
@@ -90,7 +92,8 @@ def quantize_onnx(
     on the train split, the comparison on `split`. Otherwise on `calib_dir` images, compared
     on `eval_dir` images, or on a held-out part of `calib_dir` (never on an image calibrated
     on); then only agreement is measured. Preprocessing follows the file's own metadata
-    wherever it lies, else what `interpret` decides from its graph.
+    wherever it lies, else what `interpret` decides from its graph. `explain`: a refusal
+    (QuantizeRefused) names the worst layers and the command that keeps them in float.
     """
     start = time.perf_counter()
     _check_options(mode, calibration, samples, min_agreement)
@@ -110,6 +113,11 @@ def quantize_onnx(
         save_onnx(quantized, tmp)
         with status("comparing fp32 and quantized models", quiet):
             numbers = side_by_side(source, tmp, evaluation, meta["task"], len(meta["classes"]))
+        if explain and mode == "static" and numbers["agreement"] < min_agreement and not force:
+            from toolkit.export.auto import refuse_explained
+
+            prepared = Path(work) / "prepared.onnx"
+            refuse_explained(prepared, tmp, calib, numbers["agreement"], min_agreement, source, out)
         forced = _refuse_or_force(numbers["agreement"], min_agreement, force, out)
         quant_bytes = tmp.stat().st_size
         publish(tmp, out)
@@ -211,9 +219,17 @@ def _samples(source, meta, data, split, folders, samples, quiet):
 
 
 def _quantize(
-    source: Path, work: Path, mode: str, calibration: str, calib: Samples, proto, reading
+    source: Path,
+    work: Path,
+    mode: str,
+    calibration: str,
+    calib: Samples,
+    proto,
+    reading,
+    exclude=None,
 ):
-    """The quantized ModelProto (onnxruntime.quantization does the work)."""
+    """The quantized ModelProto (onnxruntime.quantization does the work); `exclude`: nodes
+    kept in float (static mode)."""
     import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
@@ -240,6 +256,7 @@ def _quantize(
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
                 calibrate_method=_calibrate_method(calibration),
+                nodes_to_exclude=list(exclude or []),
             )
     return onnx.load(str(target))
 

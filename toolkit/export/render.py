@@ -8,7 +8,8 @@ from rich.table import Table
 def parity_table(report) -> Table:
     """One row per parity check: stage, input shape, errors, cosine, agreement, verdict."""
     table = Table(title=f"{report.path}  ({report.exporter}, opset {report.opset})")
-    for column in ("stage", "input", "max abs", "max rel", "cosine", "argmax", "ok"):
+    columns = ("stage", "input", "max abs", "max rel", "worst/allowed", "cosine", "argmax", "ok")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("stage", "input") else "right")
     for row in report.parity:
         table.add_row(
@@ -16,11 +17,22 @@ def parity_table(report) -> Table:
             "x".join(map(str, row["shape"])),
             f"{row['max_abs']:.2e}",
             f"{row['max_rel']:.2e}",
+            f"{row['allowed_ratio']:.3f}",
             f"{row['cosine']:.8f}",
             f"{row['agreement']:.2%}",
             "yes" if row["ok"] else "NO",
         )
+    table.caption = parity_rule(report.atol, report.rtol)
     return table
+
+
+def parity_rule(atol: float, rtol: float) -> str:
+    """The pass rule the parity rows are judged by, in words."""
+    return (
+        f"ok when every element has |onnx - torch| <= atol + rtol*|torch| (atol {atol:g}, "
+        f"rtol {rtol:g}), i.e. worst/allowed <= 1; max rel divides by max(|torch|, atol), "
+        "so it may pass rtol where atol covers elements near zero"
+    )
 
 
 def export_summary(report) -> str:
@@ -52,3 +64,37 @@ def quantize_table(report) -> Table:
 
 def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.2%}"
+
+
+def auto_table(auto: dict) -> Table:
+    """quantize --auto: nodes kept in float, agreement and latency at every step."""
+    b = auto["batch_size"]
+    table = Table(title=f"quantize --auto (fp32: {auto['fp32_latency_ms']:.3f} ms at batch {b})")
+    for column in ("step", "kept in float (tensor)", "float nodes", "agreement", f"ms b={b}", ""):
+        table.add_column(column, justify="left" if "kept" in column else "right")
+    for i, step in enumerate(auto["steps"]):
+        speed = auto["fp32_latency_ms"] / step["latency_ms"]
+        table.add_row(
+            str(i),
+            step["kept_tensor"] or "(plain int8)",
+            str(len(step["float_nodes"])),
+            f"{step['agreement']:.2%}",
+            f"{step['latency_ms']:.3f} ({speed:.2f}x)",
+            "first to reach" if i == auto["chosen"] else "",
+        )
+    return table
+
+
+def explain_lines(refused) -> list[str]:
+    """--explain: the worst quantized tensors (worst-channel SQNR vs fp32) and the fix."""
+    lines = ["worst layers (each tensor's own INT8 noise: SQNR of its worst channel, whole):"]
+    for row in refused.worst:
+        worst = row["worst_channel_sqnr_db"]
+        whole = row["sqnr_db"]
+        lines.append(
+            f"  {row['name']:<32} {row['op']:<14} worst channel "
+            f"{'inf' if worst is None else f'{worst:.1f}'} dB, whole tensor "
+            f"{'inf' if whole is None else f'{whole:.1f}'} dB"
+        )
+    lines.append(f"to keep the layers that break in float: {refused.command}")
+    return lines

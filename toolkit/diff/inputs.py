@@ -1,0 +1,93 @@
+"""What a diff feeds both sides: images of a folder, a split of the run's data, or noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.extras import missing_modules
+from toolkit.progress import note
+
+
+@dataclass
+class DiffInputs:
+    """Model-ready float32 NCHW inputs, targets when known, and where they came from."""
+
+    x: np.ndarray
+    targets: np.ndarray | None
+    origin: str
+
+
+@dataclass(frozen=True)
+class NchwReading:
+    """How the calibration reader preprocesses images: the spec, in cnnkit's NCHW layout."""
+
+    spec: object
+    layout: str = "NCHW"
+
+
+def side_meta(side) -> dict:
+    """The cnnkit metadata of a side (checkpoint or ONNX metadata; {} for a foreign file)."""
+    return dict(getattr(side, "meta", {}) or {})
+
+
+def run_folder(side) -> Path:
+    """The folder whose config.json describes the side's run."""
+    path = Path(side.spec.source)
+    return path if path.is_dir() else path.parent
+
+
+def diff_inputs(side_a, side_b, options) -> DiffInputs:
+    """--inputs DIR, else --data (or the run's data source), else seeded random inputs."""
+    from toolkit.export.calibration import file_samples, image_files, run_data, split_samples
+
+    meta = side_meta(side_b) or side_meta(side_a)
+    spec = _spec(meta, side_a, side_b)
+    full = {
+        "input_size": [spec.channels, *spec.size],
+        "mean": list(spec.mean),
+        "std": list(spec.std),
+    }
+    if options.inputs:
+        files = image_files(options.inputs, "--inputs")[: options.samples]
+        samples = file_samples(files, NchwReading(spec), str(options.inputs), "--inputs")
+        return DiffInputs(samples.x, None, samples.origin)
+    data, seed = options.data, options.seed
+    if data is None:
+        for side in (side_b, side_a):
+            data, seed = run_data(run_folder(side) / "config.json", None)
+            if data:
+                break
+    if data and meta:
+        if options.data is None and missing_modules("train"):
+            note(f"note: reading the run's data ({data}) needs cnnkit[train]; see --inputs")
+        else:  # an explicit --data without torch stops here with one line
+            samples = split_samples(data, options.split, full, seed, options.samples)
+            return DiffInputs(samples.x, samples.targets, samples.origin)
+    shape = (options.samples, spec.channels, *spec.size)
+    x = np.random.default_rng(options.seed).standard_normal(shape, dtype=np.float32)
+    origin = f"{options.samples} random normal inputs (seed {options.seed})"
+    if not options.quiet:
+        note(f"note: no --inputs or --data; comparing on {origin}")
+    return DiffInputs(x, None, origin)
+
+
+def _spec(meta: dict, side_a, side_b):
+    """The preprocessing: an ONNX side's interpretation, else the checkpoint's metadata."""
+    from toolkit.runtime.interpret import interpret
+    from toolkit.runtime.preprocess import ModelSpec
+
+    onnx_side = next((s for s in (side_b, side_a) if hasattr(s, "handle")), None)
+    if onnx_side is not None:
+        return interpret(onnx_side.spec.source).spec
+    channels, height, width = meta["input_size"]
+    return ModelSpec(
+        task=meta["task"],
+        channels=int(channels),
+        size=(int(height), int(width)),
+        mean=tuple(meta["mean"]),
+        std=tuple(meta["std"]),
+        classes=tuple(meta.get("classes") or ()) or None,
+    )
