@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import check_metadata
 from toolkit.progress import note
 
 ZOO_SEED = 0  # zoo names export freshly initialised weights; seeded so files are repeatable
@@ -56,6 +57,7 @@ def resolve_source(
                 "and carries its own architecture and metadata"
             )
         return from_checkpoint(path)
+    check_metadata({"model_args": model_args or {}}, "--model-arg")
     return from_zoo(
         str(source), num_classes, in_channels, input_size, model_args or {}, mean, std, classes
     )
