@@ -166,3 +166,11 @@ def test_an_image_named_oddly_and_broken_is_reported_on_one_line(world, tmp_path
     assert "Traceback" not in result.stderr
     rows = strict_rows(tmp_path / "out" / "results.jsonl", expected=2)
     assert os.fsencode(rows[0]["path"]) == bad and rows[0]["status"] == "error"
+
+
+@pytest.mark.parametrize("flag", [("--lr", "nan"), ("--label-smoothing", "5")], ids=["lr", "ls"])
+def test_a_refused_train_leaves_no_run_folder(tmp_path, flag):
+    """Refused before the first epoch: no half-made folder blocks the name afterwards."""
+    runs = tmp_path / "runs"
+    one_line(invoke("train", "lenet", *flag, "--runs-dir", runs, "--name", "x"), flag[0])
+    assert not (runs / "x").exists()

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from toolkit.errors import CnnkitError
-from toolkit.runtime.preprocess import ImageError
+from toolkit.runtime.preprocess import ImageError, ModelSpec, normalization_table
 
 
 def pixel_limit(max_pixels: int | None) -> int:
@@ -62,6 +62,18 @@ def check_input_size(size: tuple[int, int], limit: int, where) -> None:
             f"{where}: input size {height}x{width} = {height * width:,} pixels is over the"
             f" limit of {limit:,} per image (check --size; raise the limit with --max-pixels)"
         )
+
+
+def check_spec(spec: ModelSpec, max_pixels: int | None, where) -> None:
+    """The model's input size obeys the limit; extreme --mean/--std warn nowhere.
+
+    --max-pixels may lower the limit for images; the model's own size keeps the default.
+    The normalisation table is built (and cached) here with numpy's overflow warnings off:
+    a --std of 1e-40 gives infinite inputs, reported as each input's error row instead.
+    """
+    check_input_size(spec.size, max(pixel_limit(None), max_pixels or 0), where)
+    with np.errstate(all="ignore"):
+        normalization_table(tuple(spec.mean), tuple(spec.std), spec.channels)
 
 
 def finite_outputs(logits: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from toolkit.progress import note
 from toolkit.runtime.guards import (
     NON_FINITE,
     check_array,
-    check_input_size,
+    check_spec,
     finite_outputs,
     pixel_limit,
     require_regular,
@@ -115,9 +115,7 @@ class Predictor:
             check_label_count(labels, interp.spec, list(interp.output_info().shape))
         self.topk = topk
         self.max_pixels = max_pixels
-        # --max-pixels may lower the limit for images; the model's own size keeps the default
-        model_limit = max(pixel_limit(None), max_pixels or 0)
-        check_input_size(self.spec.size, model_limit, self.handle.path)
+        check_spec(self.spec, max_pixels, self.handle.path)
         if max_pixels and max_pixels > (Image.MAX_IMAGE_PIXELS or 0):
             Image.MAX_IMAGE_PIXELS = max_pixels  # else Pillow's own guard refuses first
         self.interpretation = settle(interp, self.infer([self.test_input()]))

@@ -256,13 +256,13 @@ def tally_rows(results: Path) -> Tally:
 
 
 def outside(items: list[InputItem], out_dir: Path) -> list[InputItem]:
-    """Inputs not inside --out: an --out within an input folder never reads its own masks."""
-    root = out_dir.resolve()
-    kept = [item for item in items if not item.path.resolve().is_relative_to(root)]
+    """Inputs other than OUT/masks and OUT/overlays (an --out inside an input folder)."""
+    own = [(out_dir / name).resolve() for name in OUTPUT_FOLDERS]
+    kept = [item for item in items if not any(map(item.path.resolve().is_relative_to, own))]
     if len(kept) < len(items):
-        note(f"note: {len(items) - len(kept)} input(s) inside --out {out_dir} skipped")
+        note(f"note: {len(items) - len(kept)} file(s) under {out_dir}/masks or overlays skipped")
     if not kept:
-        raise CnnkitError(f"no inputs outside --out {out_dir}")
+        raise CnnkitError(f"no inputs besides the masks and overlays of --out {out_dir}")
     return kept
 
 
