@@ -87,11 +87,11 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
         run_dir = rundir.choose_run_dir(
             config.runs_dir, config.name, config.model, config.data, config.exist_ok
         )
-    if ctx.is_main:
-        locks.enter_context(rundir.locked(run_dir))
     if config.threads:
         torch.set_num_threads(config.threads)
     ctx.barrier()  # every rank has chosen the same folder before rank 0 creates it
+    if ctx.is_main:
+        locks.enter_context(rundir.locked(run_dir))
     seed_everything(config.seed)
     task, size = parse_source(config.data).task, tuple(config.input_size)
     splits, mean, std = load_splits(config, size)
