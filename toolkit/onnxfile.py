@@ -34,8 +34,8 @@ def write_metadata(model_proto, meta: dict) -> None:
             prop.value = json.dumps(values[key], allow_nan=False)
 
 
-def read_metadata(model_proto) -> dict:
-    """The cnnkit.* metadata of an onnx.ModelProto as Python values; {} for foreign files."""
+def read_metadata(model_proto, where="metadata") -> dict:
+    """The cnnkit.* metadata of an onnx.ModelProto as Python values (checked); {} if foreign."""
     meta = {}
     for prop in model_proto.metadata_props:
         if prop.key.startswith(META_PREFIX):
@@ -43,7 +43,7 @@ def read_metadata(model_proto) -> dict:
                 meta[prop.key[len(META_PREFIX) :]] = json.loads(prop.value)
             except json.JSONDecodeError:
                 raise CnnkitError(f"metadata {prop.key} is not valid JSON") from None
-    return check_metadata(meta)
+    return check_metadata(meta, str(where))
 
 
 def metadata_from_session(session, where="metadata") -> dict:

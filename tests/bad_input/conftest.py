@@ -280,8 +280,9 @@ def write_damaged(root: Path, run: Path, model: Path) -> dict[str, Path]:
     metadata = {"classes": "5", "input_size": '"xyz"', "mean": "[[0.1]]"}
     for key, text in metadata.items():
         paths[f"meta_{key}"] = with_raw_metadata(model, out / f"meta-{key}.onnx", **{key: text})
+    onnx.save(segmenter(), str(out / "dynamic.onnx"))  # H and W not fixed by the graph
     paths["meta_huge"] = with_raw_metadata(
-        model, out / "meta-huge.onnx", input_size="[1,40000,40000]"
+        out / "dynamic.onnx", out / "meta-huge.onnx", input_size="[3,40000,40000]"
     )
     paths["run_no_optimizer"] = damaged_run(run, out / "no-optimizer", last={"optimizer": None})
     paths["run_bad_rng"] = damaged_run(run, out / "bad-rng", last={"rng": {"torch": 3}})

@@ -149,7 +149,7 @@ CASES = [
     ("infer-labels-folder", "infer {onnx} {good} -o {out} --labels {empty}", ("--labels",)),
     ("infer-threads-huge!", "infer {onnx} {good} -o {out} --threads 100000", ("--threads",)),
     ("infer-threads-5000", "infer {onnx} {good} -o {out} --threads 5000", ("--threads",)),
-    ("infer-size-huge", "infer {onnx} {good} -o {out} --size 100000,100000", ("100000x100000",)),
+    ("infer-size-huge", "infer {seg} {good} -o {out} --size 100000,100000", ("100000x100000",)),
     ("infer-meta-classes",
      "infer {meta_classes} {good} -o {out}",
      ("meta-classes.onnx", "cnnkit.classes")),
