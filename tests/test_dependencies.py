@@ -31,6 +31,8 @@ TORCH_FREE += [
     "toolkit.runtime.decide",
     "toolkit.runtime.inspection",
     "toolkit.commands.inspect",
+    "toolkit.runtime.guards",
+    "toolkit.safeio",
 ]
 TORCH_FREE += [
     "toolkit.bench",

@@ -6,6 +6,7 @@ CnnkitError into one line on stderr and exit code 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -13,9 +14,24 @@ import click
 from toolkit.commands import COMMANDS
 from toolkit.errors import CnnkitError
 
+RESUME_HINT = {
+    "infer": "rerun the same command with --resume to continue",
+    "train": "continue with `cnnkit train --resume RUN_FOLDER`",
+}
+
+
+def os_error_line(exc: OSError) -> str:
+    """A faulty environment (disk full, permissions, a folder where a file should be)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+    return f"{where}{reason}; files written before are kept as they were"
+
 
 class CnnkitGroup(click.Group):
-    """A click group that turns CnnkitError into one clear line and exit code 2."""
+    """A click group that turns CnnkitError (and environment faults) into one line, exit 2.
+
+    Ctrl-C exits 130 (the shell's code for SIGINT) with how to continue the work.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
@@ -23,6 +39,16 @@ class CnnkitGroup(click.Group):
         except CnnkitError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+        except OSError as exc:
+            click.echo(f"error: {os_error_line(exc)}", err=True)
+            ctx.exit(2)
+        except MemoryError:
+            click.echo("error: out of memory (lower --batch-size or the input size)", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            hint = RESUME_HINT.get(ctx.invoked_subcommand or "", "run it again")
+            click.echo(f"error: interrupted; what was written is kept: {hint}", err=True)
+            ctx.exit(130)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # pipeline order, not alphabetical

@@ -2,15 +2,19 @@
 
 A LeNet trained for one epoch on 64 digits and exported, plus every kind of file users
 hand the CLI by mistake (or on purpose): built once per session, read by every case.
+The suite counts what it proves and states the totals in pytest's terminal summary.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import pickle
 import shutil
 import struct
 import zlib
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,9 +27,53 @@ from onnx import TensorProto, helper, numpy_helper
 from onnx.external_data_helper import _get_all_tensors, uses_external_data
 from PIL import Image
 
+from tests.conftest import assert_one_line_error
 from toolkit.export import export_onnx
 from toolkit.onnxfile import write_metadata
 from toolkit.train import TrainConfig, fit
+
+TALLY: Counter = Counter()  # what the bad-input suite proved, for its terminal summary
+
+
+def one_line(result, *needles: str) -> None:
+    """assert_one_line_error, counted: exit 2, one `error:` line naming the problem."""
+    assert_one_line_error(result, *needles)
+    TALLY["one_line"] += 1
+
+
+def strict_rows(results: Path, expected: int | None = None) -> list[dict]:
+    """results.jsonl read as strict JSON in UTF-8 (no NaN tokens); rows counted against inputs."""
+
+    def refuse(token):
+        raise AssertionError(f"{results}: non-standard JSON token {token}")
+
+    text = results.read_bytes().decode("utf-8")  # raises on bytes that are not UTF-8
+    rows = [json.loads(line, parse_constant=refuse) for line in text.splitlines()]
+    if expected is not None:
+        TALLY["rows_expected"] += expected
+        TALLY["rows_written"] += len(rows)
+        assert len(rows) == expected, (len(rows), expected)
+    return rows
+
+
+def pytest_runtest_logreport(report) -> None:
+    """Count the bad-input cases run here and how they ended."""
+    if report.when == "call" and "tests/bad_input/" in report.nodeid.replace("\\", "/"):
+        TALLY["tried"] += 1
+        TALLY["passed" if report.passed else "failed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The suite's totals: cases tried, refused with one line, rows lost."""
+    if not TALLY["tried"]:
+        return
+    lost = TALLY["rows_expected"] - TALLY["rows_written"]
+    terminalreporter.write_sep("-", "bad-input totals")
+    terminalreporter.write_line(
+        f"cases tried: {TALLY['tried']} ({TALLY['passed']} held, {TALLY['failed']} failed); "
+        f"handled with one line: {TALLY['one_line']}; rows expected "
+        f"{TALLY['rows_expected']}, written {TALLY['rows_written']}; rows lost: {lost}"
+    )
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -186,6 +234,65 @@ def write_checkpoints(root: Path, run: Path) -> dict[str, Path]:
     }
 
 
+def with_raw_metadata(model: Path, out: Path, **values: str) -> Path:
+    """A copy of `model` whose cnnkit.* metadata holds these raw JSON texts (unchecked)."""
+    proto = onnx.load(str(model))
+    for prop in proto.metadata_props:
+        key = prop.key.removeprefix("cnnkit.")
+        if key in values:
+            prop.value = values[key]
+    onnx.save(proto, str(out))
+    return out
+
+
+def damaged_run(run: Path, folder: Path, last=None, config=None) -> Path:
+    """A copy of a run folder with last.pt's and config.json's fields replaced."""
+    shutil.copytree(run, folder)
+    if last is not None:
+        checkpoint = torch.load(run / "last.pt", weights_only=True)
+        checkpoint.update(last)
+        checkpoint = {k: v for k, v in checkpoint.items() if v is not None}
+        torch.save(checkpoint, folder / "last.pt")
+    if config is not None:
+        saved = json.loads((run / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**saved, **config}))
+    return folder
+
+
+def write_damaged(root: Path, run: Path, model: Path) -> dict[str, Path]:
+    """Models with malformed metadata, checkpoints and run folders with damaged fields."""
+    (root / "damaged").mkdir()
+    out = root / "damaged"
+    real = torch.load(run / "best.pt", weights_only=True)
+    checkpoints = {
+        "args_text": {"model_args": "in_channels=1"},
+        "classes_huge": {"model_args": {**real["model_args"], "num_classes": 1e10}},
+        "size_huge": {"input_size": [1, 1e5, 1e5]},
+        "mean_nan": {"mean": [float("nan")]},
+    }
+    paths = {}
+    for name, change in checkpoints.items():
+        paths[f"pt_{name}"] = out / f"{name}.pt"
+        torch.save({**real, **change}, paths[f"pt_{name}"])
+    paths["raw_pickle"] = out / "raw-pickle.pt"
+    with paths["raw_pickle"].open("wb") as handle:  # pickle.dump, not torch.save
+        pickle.dump({"format": "cnnkit-checkpoint/1", "epoch": 1}, handle, protocol=4)
+    metadata = {"classes": "5", "input_size": '"xyz"', "mean": "[[0.1]]"}
+    for key, text in metadata.items():
+        paths[f"meta_{key}"] = with_raw_metadata(model, out / f"meta-{key}.onnx", **{key: text})
+    onnx.save(segmenter(), str(out / "dynamic.onnx"))  # H and W not fixed by the graph
+    paths["meta_huge"] = with_raw_metadata(
+        out / "dynamic.onnx", out / "meta-huge.onnx", input_size="[3,40000,40000]"
+    )
+    paths["run_no_optimizer"] = damaged_run(run, out / "no-optimizer", last={"optimizer": None})
+    paths["run_bad_rng"] = damaged_run(run, out / "bad-rng", last={"rng": {"torch": 3}})
+    paths["run_bad_epoch"] = damaged_run(run, out / "bad-epoch", last={"epoch": "two"})
+    paths["run_bad_config"] = damaged_run(run, out / "bad-config", config={"batch_size": "abc"})
+    paths["results_folder"] = out / "results-folder"
+    (paths["results_folder"] / "results.jsonl").mkdir(parents=True)
+    return paths
+
+
 @pytest.fixture(scope="session")
 def world(tmp_path_factory) -> SimpleNamespace:
     """Every file the bad-input cases need, as absolute paths (format keys for the table)."""
@@ -208,6 +315,7 @@ def world(tmp_path_factory) -> SimpleNamespace:
     paths = {"root": root, "run": run, "onnx": onnx_path}
     paths.update(write_images(root))
     paths.update(write_checkpoints(root, run))
+    paths.update(write_damaged(root, run, onnx_path))
     (root / "models").mkdir()
     paths["rank2"] = root / "models" / "rank2.onnx"
     onnx.save(rank2_model(), str(paths["rank2"]))

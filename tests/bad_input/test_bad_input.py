@@ -19,7 +19,8 @@ import shutil
 import pytest
 
 from tests.bad_input.conftest import invoke, snapshot
-from tests.conftest import assert_one_line_error, run_cli
+from tests.bad_input.conftest import one_line as assert_one_line_error
+from tests.conftest import run_cli
 
 # (id, CLI args (split on spaces, then {world} paths and {out}, a fresh folder, filled in),
 #  words the error line must hold)
@@ -52,6 +53,24 @@ CASES = [
     ("train-init-misfit", "train lenet --init-from {misfit} --runs-dir {out}", ("no tensor",)),
     ("train-init-onnx", "train lenet --init-from {onnx} --runs-dir {out}", ("model.onnx",)),
     ("train-init-missing", "train lenet --init-from {root}/nope.pt --runs-dir {out}", ("nope.pt",)),
+    ("train-lr-nan!", "train lenet --lr nan --runs-dir {out}", ("--lr",)),
+    ("train-label-smoothing",
+     "train lenet --label-smoothing 5 --runs-dir {out}",
+     ("--label-smoothing",)),
+    ("train-clip-grad-negative", "train lenet --clip-grad -1 --runs-dir {out}", ("--clip-grad",)),
+    ("train-threads-huge", "train lenet --threads 100000 --runs-dir {out}", ("--threads",)),
+    ("train-model-arg-channels",
+     "train lenet --model-arg in_channels=-1 --runs-dir {out}",
+     ("in_channels",)),
+    ("train-resume-finished", "train --resume {run}", ("finished", "--epochs")),
+    ("train-resume-no-optimizer",
+     "train --resume {run_no_optimizer} --epochs 3",
+     ("last.pt", "optimizer")),
+    ("train-resume-bad-rng", "train --resume {run_bad_rng} --epochs 3", ("last.pt", "rng")),
+    ("train-resume-bad-epoch", "train --resume {run_bad_epoch} --epochs 3", ("last.pt", "epoch")),
+    ("train-resume-bad-config",
+     "train --resume {run_bad_config} --epochs 3",
+     ("--batch-size", "abc")),
     # export
     ("export-missing!", "export {root}/nope.pt", ("nope.pt",)),
     ("export-empty-folder", "export {empty}", ("{empty}", "best.pt")),
@@ -65,6 +84,15 @@ CASES = [
     ("export-classes-zero", "export lenet --num-classes 0", ("--num-classes",)),
     ("export-mean-nan", "export lenet --mean nan -o {out}/x.onnx", ("--mean",)),
     ("export-out-folder", "export {run} -o {empty}", ("{empty}",)),
+    ("export-args-text", "export {pt_args_text} -o {out}.onnx", ("args_text.pt", "model_args")),
+    ("export-classes-huge", "export {pt_classes_huge} -o {out}.onnx", ("num_classes",)),
+    ("export-size-huge", "export {pt_size_huge} -o {out}.onnx", ("input_size",)),
+    ("export-mean-nan-checkpoint!",
+     "export {pt_mean_nan} -o {out}.onnx",
+     ("mean_nan.pt", "cnnkit.mean")),
+    ("export-model-arg-channels",
+     "export lenet --model-arg in_channels=-1 -o {out}.onnx",
+     ("in_channels",)),
     # quantize
     ("quantize-missing!", "quantize {root}/nope.onnx", ("nope.onnx",)),
     ("quantize-folder", "quantize {empty}", ("{empty}", "folder")),
@@ -119,6 +147,20 @@ CASES = [
     ("infer-labels-empty", "infer {onnx} {good} -o {out} --labels {labels_empty}", ("--labels",)),
     ("infer-labels-missing", "infer {onnx} {good} -o {out} --labels {root}/no.txt", ("--labels",)),
     ("infer-labels-folder", "infer {onnx} {good} -o {out} --labels {empty}", ("--labels",)),
+    ("infer-threads-huge!", "infer {onnx} {good} -o {out} --threads 100000", ("--threads",)),
+    ("infer-threads-5000", "infer {onnx} {good} -o {out} --threads 5000", ("--threads",)),
+    ("infer-size-huge", "infer {seg} {good} -o {out} --size 100000,100000", ("100000x100000",)),
+    ("infer-meta-classes",
+     "infer {meta_classes} {good} -o {out}",
+     ("meta-classes.onnx", "cnnkit.classes")),
+    ("infer-meta-size", "infer {meta_input_size} {good} -o {out}", ("cnnkit.input_size",)),
+    ("infer-meta-mean", "infer {meta_mean} {good} -o {out}", ("cnnkit.mean",)),
+    ("infer-meta-huge", "infer {meta_huge} {good} -o {out}", ("meta-huge.onnx", "input size")),
+    ("infer-out-empty", ("infer", "{onnx}", "{good}", "--out", ""), ("--out",)),
+    ("infer-resume-folder", "infer {onnx} {good} -o {results_folder} --resume", ("results.jsonl",)),
+    ("profile-meta-classes", "profile {meta_classes}", ("cnnkit.classes",)),
+    ("quantize-meta-mean", "quantize {meta_mean} --mode fp16 -o {out}.onnx", ("cnnkit.mean",)),
+    ("export-raw-pickle", "export {raw_pickle} -o {out}.onnx", ("raw-pickle.pt",)),
     # bench
     ("bench-missing!", "bench {root}/nope.onnx", ("nope.onnx",)),
     ("bench-folder", "bench {empty}", ("{empty}",)),
@@ -143,6 +185,8 @@ CASES = [
     ("bench-plot-folder", "bench {onnx} --plot {empty}", ("--plot",)),
     ("bench-torch-other", "bench {onnx} --iterations 1 --against-torch {other}", ("other",)),
     ("bench-torch-plain", "bench {onnx} --iterations 1 --against-torch {plain}", ("plain",)),
+    ("bench-batch-huge!", "bench {onnx} --batch 100000000", ("--batch", "GiB")),
+    ("bench-threads-huge", "bench {onnx} --threads 100000", ("--threads",)),
 ]  # fmt: skip
 
 

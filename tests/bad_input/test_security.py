@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from tests.bad_input.conftest import Evil, invoke, png_header, snapshot, with_external_data
-from tests.conftest import assert_one_line_error, run_cli
+from tests.bad_input.conftest import one_line as assert_one_line_error
+from tests.conftest import run_cli
 
 PICKLE_CASES = [
     ("export", "export {evil}"),
@@ -116,11 +117,14 @@ def test_training_folders_skip_bombs(tmp_path):
 
 
 def test_npy_files_are_never_unpickled(world, tmp_path):
-    """An object .npy (a pickle inside) is refused by infer; its code never runs."""
+    """An object .npy (a pickle inside) is that input's error row; its code never runs."""
     evil = tmp_path / "evil.npy"
     np.save(evil, np.array([Evil(world.marker)], dtype=object), allow_pickle=True)
     result = invoke("infer", world.onnx, evil, world.good, "-o", tmp_path / "out")
-    assert_one_line_error(result, "evil.npy")
+    assert result.returncode == 1, result.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").open()]
+    assert [row["status"] for row in rows] == ["error", "ok"]
+    assert "Python objects" in rows[0]["error"]
     assert not world.marker.exists()
 
 

@@ -13,6 +13,8 @@ import numpy as np
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
 
+MAX_FEED_GIB = 8  # one benchmark input tensor (float32) at most
+
 if TYPE_CHECKING:
     from toolkit.runtime.interpret import Interpretation
     from toolkit.runtime.session import SessionHandle
@@ -76,6 +78,12 @@ def concrete_shape(
             raise CnnkitError(
                 f"{where} has dynamic dims {list(declared)}; pass --input-size to fix them"
             )
+    size_gib = float(np.prod(shape, dtype=np.float64)) * 4 / 2**30
+    if size_gib > MAX_FEED_GIB:  # numpy would try (and fail, or swap) to allocate it
+        raise CnnkitError(
+            f"--batch {batch}: an input of shape {list(shape)} needs {size_gib:,.1f} GiB; "
+            f"the limit is {MAX_FEED_GIB} GiB per input"
+        )
     return tuple(shape)
 
 

@@ -3,7 +3,6 @@ bench.json beside run folders, and the plot."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from toolkit.bench.sweep import BenchConfig, BenchEntry, add_ratios, sweep
 from toolkit.errors import CnnkitError
 from toolkit.onnxfile import check_onnx_path
 from toolkit.progress import note
+from toolkit.safeio import write_json
 
 
 @dataclass
@@ -108,7 +108,7 @@ def save_beside_runs(entries: list[BenchEntry]) -> list[Path]:
     saved = []
     for folder, rows in by_folder.items():
         path = folder / "bench.json"
-        path.write_text(json.dumps(rows, indent=2) + "\n")
+        write_json(path, rows)  # atomic: a link planted at bench.json is replaced
         note(f"wrote {path}")
         saved.append(path)
     return saved

@@ -108,6 +108,11 @@ def infer_cmd(
     (`cnnkit inspect` says why); --size/--mean/--std/--labels/--gray/
     --layout/--outputs/--output override, --feed gives other inputs.
 
+    One run at a time per OUT (a second gets exit 2); Ctrl-C exits 130,
+    continue with --resume. results.jsonl is strict JSON in UTF-8; file-name
+    bytes that are not UTF-8 are written as \\udc80..\\udcff escapes, so
+    os.fsencode(row["path"]) is the exact name (docs/reliability.md).
+
     \b
     Examples:
       cnnkit infer runs/lenet5/model.onnx digits/ --out preds/

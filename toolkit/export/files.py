@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
+from toolkit.safeio import publish as publish_file
+from toolkit.safeio import staging_folder
 
 
 def check_output_path(out: str | Path) -> Path:
@@ -42,7 +43,7 @@ def staged(out: Path) -> Iterator[Path]:
     Files staged there under `out.name` (and `out.name + ".data"`) are moved into place only
     by `publish`; on any error the temp folder is removed, so nothing half-written remains.
     """
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    folder = staging_folder(out.parent, f".{out.name}.")
     try:
         yield folder / out.name
     finally:
@@ -53,5 +54,15 @@ def publish(staged_path: Path, out: Path) -> None:
     """Move a staged model (and its external data file, if any) into place atomically."""
     data = staged_path.with_name(staged_path.name + ".data")
     if data.exists():
-        os.replace(data, out.with_name(out.name + ".data"))
-    os.replace(staged_path, out)
+        publish_file(data, out.with_name(out.name + ".data"))
+    publish_file(staged_path, out)
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str) -> Iterator[Path]:
+    """A temp folder under the system temp dir, removed after; dead runs' leftovers go first."""
+    folder = staging_folder(Path(tempfile.gettempdir()), prefix)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from toolkit.export.calibration import (
     split_samples,
 )
 from toolkit.export.evaluate import side_by_side
-from toolkit.export.files import check_output_path, publish, save_onnx, staged
+from toolkit.export.files import check_output_path, publish, save_onnx, scratch_folder, staged
 from toolkit.export.status import captured_chatter, status
 from toolkit.onnxfile import load_onnx, read_metadata, write_metadata
 from toolkit.progress import note
@@ -105,7 +104,7 @@ def quantize_onnx(
         raise CnnkitError(f"output {out} would overwrite the fp32 model; choose another --out")
     folders = (calib_dir, eval_dir)
     calib, evaluation, meta, reading = _samples(source, meta, data, split, folders, samples, quiet)
-    with tempfile.TemporaryDirectory(prefix="cnnkit-quant-") as work, staged(out) as tmp:
+    with scratch_folder("cnnkit-quant-") as work, staged(out) as tmp:
         with status(f"quantizing {source.name} ({mode})", quiet):
             quantized = _quantize(source, Path(work), mode, calibration, calib, proto, reading)
         write_metadata(quantized, {k: v for k, v in meta.items() if k != "format"})

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import check_metadata
 from toolkit.progress import note
 
 ZOO_SEED = 0  # zoo names export freshly initialised weights; seeded so files are repeatable
@@ -77,6 +78,7 @@ def resolve_source(
             "its own architecture, weights and metadata",
         )
         return from_checkpoint(path)
+    check_metadata({"model_args": model_args or {}}, "--model-arg")
     return from_zoo(
         str(source),
         num_classes,

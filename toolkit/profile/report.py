@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from toolkit.safeio import write_json
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -117,7 +118,7 @@ class Profile:
     def write_json(self, path: str | Path) -> Path:
         """Write the JSON document to `path`."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        write_json(path, self.to_dict())  # strict JSON, atomic, never through a link
         return path
 
     def write_csv(self, path: str | Path) -> Path:

@@ -15,9 +15,12 @@ from toolkit.progress import note
 
 LIST_SUFFIXES = (".txt", ".lst", ".list")
 NPY_SUFFIX = ".npy"
+# One .npy file may stack at most this many inputs: a few MB of tiny arrays would otherwise
+# become millions of items (and rows) held in memory before the first batch runs.
+MAX_STACK = 100_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InputItem:
     """One input: an image file, or one array of an .npy file."""
 
@@ -55,24 +58,29 @@ def npy_count(array: np.ndarray) -> int | None:
 
 
 def npy_items(path: Path) -> list[InputItem]:
-    """The items of one .npy file."""
+    """The items of one .npy file; a file that is not a usable stack is one item.
+
+    That one item fails to decode with the reason, so a truncated, object, 0-d or 5-D
+    array is one error row like an unreadable image, not the end of the run.
+    """
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise CnnkitError(f"{path}: not a readable .npy array ({exc})") from None
-    try:
-        count = npy_count(array)
-    except CnnkitError as exc:
-        raise CnnkitError(f"{path}: {exc}") from None
-    if count is None:
-        return [InputItem(str(path), path)]
-    return [InputItem(f"{path}#{i}", path, i) for i in range(count)]
+        count = npy_count(array) if isinstance(array, np.ndarray) else None
+    except (OSError, ValueError, EOFError, CnnkitError):
+        count = None
+    if count is None or count > MAX_STACK or count == 0:
+        return [InputItem(os.fsdecode(path), path)]
+    return [InputItem(f"{os.fsdecode(path)}#{i}", path, i) for i in range(count)]
 
 
 def folder_files(folder: Path, extensions: set[str]) -> list[Path]:
     """Image and .npy files under a folder, recursively, sorted; symlinked folders not followed."""
     found = []
-    for root, dirs, files in os.walk(folder):
+
+    def unreadable(exc: OSError) -> None:
+        note(f"note: {exc.filename}: skipped, cannot list it ({exc.strerror})")
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs.sort()
         for name in sorted(files):
             if Path(name).suffix.lower() in extensions | {NPY_SUFFIX}:

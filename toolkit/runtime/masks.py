@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from toolkit.runtime.preprocess import Geometry
+from toolkit.safeio import publish
 
 IGNORE = 255  # pixels the model did not see (outside a center crop)
 IGNORE_16 = 65535  # the same in 16-bit masks (models with more than 255 classes)
@@ -73,7 +74,7 @@ def mask_names(keys: list[str]) -> dict[str, str]:
     names = {}
     for key, stem in stems.items():
         if counts[stem] > 1:
-            stem = f"{stem}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+            stem = f"{stem}-{hashlib.sha1(os.fsencode(key)).hexdigest()[:8]}"
         names[key] = f"{stem}.png"
     return names
 
@@ -89,7 +90,7 @@ def save_atomic(image: Image.Image, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             image.save(handle, format="PNG")
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -15,6 +15,14 @@ from PIL import Image
 
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.runtime.guards import (
+    NON_FINITE,
+    check_array,
+    check_spec,
+    finite_outputs,
+    pixel_limit,
+    require_regular,
+)
 from toolkit.runtime.inputs import InputItem
 from toolkit.runtime.interpret import Interpretation, interpret, settle
 from toolkit.runtime.masks import to_original
@@ -107,6 +115,7 @@ class Predictor:
             check_label_count(labels, interp.spec, list(interp.output_info().shape))
         self.topk = topk
         self.max_pixels = max_pixels
+        check_spec(self.spec, max_pixels, self.handle.path)
         if max_pixels and max_pixels > (Image.MAX_IMAGE_PIXELS or 0):
             Image.MAX_IMAGE_PIXELS = max_pixels  # else Pillow's own guard refuses first
         self.interpretation = settle(interp, self.infer([self.test_input()]))
@@ -137,13 +146,17 @@ class Predictor:
     def decode(self, source, keep_image: bool = False) -> Decoded:
         """Preprocess a path, InputItem, PIL image or array; ImageError when it cannot be."""
         layout = self.interpretation.layout
-        if isinstance(source, InputItem) and source.path.suffix.lower() == ".npy":
-            return prepare_array(load_npy_item(source), self.spec, source.key, layout)
         if isinstance(source, np.ndarray):
+            check_array(source, pixel_limit(self.max_pixels), "array")
             return prepare_array(source, self.spec, layout=layout)
         if isinstance(source, Image.Image):
             return prepare(source, self.spec, keep_image)
         path = source.path if isinstance(source, InputItem) else Path(source)
+        require_regular(path, source.key if isinstance(source, InputItem) else str(path))
+        if isinstance(source, InputItem) and source.path.suffix.lower() == ".npy":
+            array = load_npy_item(source)
+            check_array(array, pixel_limit(self.max_pixels), source.key)
+            return prepare_array(array, self.spec, source.key, layout)
         return prepare(open_image(path, self.max_pixels), self.spec, keep_image)
 
     def try_decode(self, source, keep_image: bool = False) -> Decoded | ImageError:
@@ -183,6 +196,12 @@ class Predictor:
         if not good:
             return rows
         output = self.infer([decoded[i] for i in good])
+        finite = finite_outputs(output)
+        for i in (i for i, ok in zip(good, finite, strict=True) if not ok):
+            rows[i] = error_row(keys[i], NON_FINITE, task)
+        good, output = [i for i, ok in zip(good, finite, strict=True) if ok], output[finite]
+        if not good:
+            return rows
         reading = self.interpretation.reading
         if reading.startswith("segmentation"):
             masks = (
@@ -262,8 +281,10 @@ def load_npy_item(item: InputItem) -> np.ndarray:
     """One array of an .npy file; ImageError when the file changed or cannot be read."""
     try:
         array = np.load(item.path, mmap_mode="r", allow_pickle=False)
-        return np.asarray(array if item.index is None else array[item.index])
-    except (OSError, ValueError, IndexError) as exc:
+        if not isinstance(array, np.ndarray):  # an .npz archive
+            raise ValueError("not a single .npy array")
+        return array if item.index is None else array[item.index]
+    except (OSError, ValueError, IndexError, EOFError) as exc:
         raise ImageError(item.key, f"cannot read the array: {exc}") from None
 
 

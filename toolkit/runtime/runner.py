@@ -21,7 +21,17 @@ from toolkit.progress import note, progress_bar
 from toolkit.runtime.inputs import InputItem, expand_inputs
 from toolkit.runtime.masks import mask_image, mask_names, overlay_image, save_atomic
 from toolkit.runtime.predictor import Predictor
-from toolkit.runtime.results import RESULTS, ResultsWriter, read_rows, repair, write_csv
+from toolkit.runtime.results import (
+    RESULTS,
+    ResultsWriter,
+    iter_rows,
+    read_rows,
+    repair,
+    write_csv,
+)
+from toolkit.safeio import FolderLock, output_folder, refuse_link
+
+OUTPUT_FOLDERS = ("masks", "overlays")
 
 ENGINES = ("local", "ray")
 
@@ -156,60 +166,60 @@ def run_inference(
         raise CnnkitError(f"--workers {workers}: must be at least 1")
     if engine not in ENGINES:
         raise CnnkitError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    items = expand_inputs(inputs)
+    if not str(out_dir).strip():
+        raise CnnkitError("--out '': give a folder for results.jsonl")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise CnnkitError(f"--out {out_dir}: is a file, expected a folder for results.jsonl")
+    items = outside(expand_inputs(inputs), out_dir)
     start = time.perf_counter()
     if engine == "local":
         predictor = Predictor(model, quiet=quiet, **predictor_options)
     else:
         load_onnx(model, load_external_data=False)  # a bad file fails here, not in actors
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results = out_dir / RESULTS
-    done = previous_rows(results, resume)
-    done_keys = {row.get("path") for row in done}
-    pending = [item for item in items if item.key not in done_keys]
-    names = mask_names([item.key for item in items])
-    save_mask = MaskWriter(out_dir, names, overlay)
+    output_folder(out_dir)
+    with FolderLock(out_dir):
+        for name in OUTPUT_FOLDERS:
+            refuse_link(out_dir / name, "masks and overlays")
+        results = out_dir / RESULTS
+        done = previous_rows(results, resume)
+        done_keys = {row.get("path") for row in done}
+        pending = [item for item in items if item.key not in done_keys]
+        save_mask = MaskWriter(out_dir, mask_names([item.key for item in items]), overlay)
+        if engine == "ray":
+            from toolkit.runtime.ray_engine import RayJob
 
-    if engine == "ray":
-        from toolkit.runtime.ray_engine import RayJob
-
-        job = RayJob(
-            model,
-            pending,
-            predictor_options,
-            batch_size=batch_size,
-            workers=ray_workers,
-            address=ray_address,
-            save_mask=save_mask,
-            keep_image=overlay,
-        )
-        job.start()
-        rows_iter = job.rows()
-    else:
-        rows_iter = local_rows(
-            predictor,
-            pending,
-            batch_size=batch_size,
-            workers=workers or default_workers(),
-            save_mask=save_mask,
-            keep_image=overlay,
-        )
-    setup_s = time.perf_counter() - start
-    seconds = write_rows(rows_iter, results, len(pending), quiet)
-    provider_name = job.provider if engine == "ray" else predictor.provider
-
-    rows = read_rows(results)
-    if csv:
-        write_csv(rows, out_dir / "results.csv")
-    failures = [{"path": r["path"], "error": r["error"]} for r in rows if r["status"] != "ok"]
-    segmentation = any("mask" in r for r in rows)
+            job = RayJob(
+                model,
+                pending,
+                predictor_options,
+                batch_size=batch_size,
+                workers=ray_workers,
+                address=ray_address,
+                save_mask=save_mask,
+                keep_image=overlay,
+            )
+            job.start()
+            rows_iter = job.rows()
+        else:
+            rows_iter = local_rows(
+                predictor,
+                pending,
+                batch_size=batch_size,
+                workers=workers or default_workers(),
+                save_mask=save_mask,
+                keep_image=overlay,
+            )
+        setup_s = time.perf_counter() - start
+        seconds = write_rows(rows_iter, results, len(pending), quiet)
+        provider_name = job.provider if engine == "ray" else predictor.provider
+        tally = tally_rows(results)
+        if csv:
+            write_csv(iter_rows(results), out_dir / "results.csv")
     return InferenceSummary(
         count=len(items),
-        ok=len(rows) - len(failures),
-        failed=len(failures),
+        ok=tally.ok,
+        failed=len(tally.failures),
         resumed=len(done),
         images_per_s=len(pending) / seconds if seconds > 0 else 0.0,
         seconds=seconds,
@@ -218,10 +228,42 @@ def run_inference(
         engine=engine,
         results=str(results),
         csv=str(out_dir / "results.csv") if csv else None,
-        masks=str(out_dir / "masks") if segmentation else None,
-        overlays=str(out_dir / "overlays") if segmentation and overlay else None,
-        failures=failures,
+        masks=str(out_dir / "masks") if tally.segmentation else None,
+        overlays=str(out_dir / "overlays") if tally.segmentation and overlay else None,
+        failures=tally.failures,
     )
+
+
+@dataclass
+class Tally:
+    """What results.jsonl holds, counted in one pass (the rows are not kept)."""
+
+    ok: int = 0
+    failures: list[dict] = field(default_factory=list)
+    segmentation: bool = False
+
+
+def tally_rows(results: Path) -> Tally:
+    """Count ok rows and collect the failures of a results file, one line at a time."""
+    tally = Tally()
+    for row in iter_rows(results):
+        if row["status"] == "ok":
+            tally.ok += 1
+        else:
+            tally.failures.append({"path": row["path"], "error": row["error"]})
+        tally.segmentation = tally.segmentation or "mask" in row
+    return tally
+
+
+def outside(items: list[InputItem], out_dir: Path) -> list[InputItem]:
+    """Inputs other than OUT/masks and OUT/overlays (an --out inside an input folder)."""
+    own = [(out_dir / name).resolve() for name in OUTPUT_FOLDERS]
+    kept = [item for item in items if not any(map(item.path.resolve().is_relative_to, own))]
+    if len(kept) < len(items):
+        note(f"note: {len(items) - len(kept)} file(s) under {out_dir}/masks or overlays skipped")
+    if not kept:
+        raise CnnkitError(f"no inputs besides the masks and overlays of --out {out_dir}")
+    return kept
 
 
 def write_rows(rows_iter, results: Path, total: int, quiet: bool) -> float:

@@ -7,6 +7,7 @@ refuse (explicit request) or announce the fallback (automatic choice, --allow-fa
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,11 @@ def provider_name(entry) -> str:
     return entry[0] if isinstance(entry, tuple) else entry
 
 
+def max_threads() -> int:
+    """The most intra-op threads a session may ask for: 4 per core, at least 16."""
+    return max(16, 4 * (os.cpu_count() or 1))
+
+
 def session_options(threads, graph_optimization, enable_profiling) -> ort.SessionOptions:
     """SessionOptions for --threads and the graph optimisation level."""
     if graph_optimization not in GRAPH_OPTIMIZATION:
@@ -114,6 +120,8 @@ def session_options(threads, graph_optimization, enable_profiling) -> ort.Sessio
     if threads is not None:
         if threads < 1:
             raise CnnkitError(f"--threads {threads}: must be at least 1")
+        if threads > max_threads():  # thousands of threads hang or crash onnxruntime
+            raise CnnkitError(f"--threads {threads}: at most {max_threads()} on this machine")
         options.intra_op_num_threads = threads
     return options
 
@@ -173,7 +181,7 @@ def open_session(
         create_s=create_s,
         input_name=first.name,
         input_shape=list(first.shape),
-        meta=metadata_from_session(session),
+        meta=metadata_from_session(session, path),
         path=path,
         output_names=[o.name for o in session.get_outputs()],
     )

@@ -6,6 +6,7 @@ import argparse
 import os
 import pickle
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import torch
 from torch import nn
 
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import META_KEYS, check_metadata
+from toolkit.safeio import publish
 
 FORMAT = "cnnkit-checkpoint/1"
 REQUIRED = (
@@ -38,7 +41,7 @@ def save_checkpoint(checkpoint: dict, path: str | Path) -> Path:
             torch.save(checkpoint, handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)  # the umask's mode, not mkstemp's 0600
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -70,7 +73,9 @@ def load_checkpoint(source: str | Path, prefer: str = "best.pt") -> dict:
     """Read and validate a cnnkit checkpoint; never unpickles arbitrary objects."""
     path = resolve_checkpoint(source, prefer)
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about legacy pickles; we say it in one line
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:  # weights_only met code or a non-pickle file
         raise CnnkitError(
             f"{path}: refused: not a plain cnnkit checkpoint ({load_failure(exc)}); "
@@ -90,6 +95,7 @@ def checked(checkpoint: object, path: Path) -> dict:
     missing = [key for key in REQUIRED if key not in checkpoint]
     if missing:
         raise CnnkitError(f"{path}: checkpoint lacks {', '.join(missing)}")
+    check_metadata({k: checkpoint[k] for k in META_KEYS if k in checkpoint}, str(path))
     checkpoint["path"] = str(path)
     return checkpoint
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import check_metadata
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "onecycle", "none")
@@ -12,6 +15,7 @@ DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 2e-3}
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 0.0, "adamw": 0.01}
 FREEZE = ("none", "features", "backbone")
 DEFAULT_EPOCHS = {"classification": 30, "segmentation": 10}
+MAX_THREADS = max(16, 4 * (os.cpu_count() or 1))  # thousands of torch threads hang or crash
 
 
 @dataclass
@@ -68,23 +72,48 @@ class TrainConfig:
         return config
 
 
+INT_FIELDS = ("epochs", "batch_size", "step_size", "seed", "workers", "threads", "limit")
+FLOAT_FIELDS = ("lr", "momentum", "weight_decay", "warmup_epochs", "gamma", "label_smoothing")
+FLOAT_FIELDS += ("aux_weight", "clip_grad")
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a config field."""
+    return {"warmup_epochs": "--warmup"}.get(name, "--" + name.replace("_", "-"))
+
+
+def check_types(config: TrainConfig) -> None:
+    """Integers where integers belong, finite numbers where numbers do (config.json too)."""
+    for name in INT_FIELDS:
+        value = getattr(config, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise CnnkitError(f"{flag(name)}: expected an integer, got {value!r}")
+    for name in FLOAT_FIELDS:
+        value = getattr(config, name)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value is not None and not (number and math.isfinite(value)):
+            raise CnnkitError(f"{flag(name)}: expected a finite number, got {value!r}")
+
+
 def check(config: TrainConfig) -> None:
     """Refuse impossible values with one line naming the flag."""
+    check_types(config)
+    check_metadata({"model_args": config.model_args}, "--model-arg")
     positive = {
         "--epochs": config.epochs,
         "--batch-size": config.batch_size,
         "--lr": config.lr,
         "--limit": config.limit,
     }
-    for flag, value in positive.items():
+    for name, value in positive.items():
         if value is not None and value <= 0:
-            raise CnnkitError(f"{flag} must be positive, got {value}")
+            raise CnnkitError(f"{name} must be positive, got {value}")
     if config.optimizer not in OPTIMIZERS:
         raise CnnkitError(f"--optimizer {config.optimizer}: choose {', '.join(OPTIMIZERS)}")
     if config.schedule not in SCHEDULES:
         raise CnnkitError(f"--schedule {config.schedule}: choose {', '.join(SCHEDULES)}")
-    if config.threads is not None and config.threads <= 0:
-        raise CnnkitError(f"--threads must be positive, got {config.threads}")
+    if config.threads is not None and not 0 < config.threads <= MAX_THREADS:
+        raise CnnkitError(f"--threads must be 1..{MAX_THREADS}, got {config.threads}")
     if config.workers < 0:
         raise CnnkitError(f"--workers must be 0 or more, got {config.workers}")
     if config.freeze not in FREEZE:
@@ -96,6 +125,10 @@ def check(config: TrainConfig) -> None:
         )
     if config.warmup_epochs < 0:
         raise CnnkitError(f"--warmup must be 0 or more epochs, got {config.warmup_epochs}")
+    if not 0 <= config.label_smoothing < 1:
+        raise CnnkitError(f"--label-smoothing must be in [0, 1), got {config.label_smoothing}")
+    if config.clip_grad < 0:
+        raise CnnkitError(f"--clip-grad must be 0 (off) or positive, got {config.clip_grad}")
 
 
 def resolve(config: TrainConfig, task: str, input_size: tuple[int, int, int]) -> TrainConfig:

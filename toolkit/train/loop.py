@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -70,13 +70,14 @@ def fit(config: TrainConfig, *, quiet: bool = False) -> Path:
     """Train as `config` says and return the run folder (one process or under torchrun)."""
     ctx = distributed.setup(config.device)
     try:
-        return run(config, ctx, quiet)
+        with ExitStack() as locks:
+            return run(config, ctx, quiet, locks)
     finally:
         ctx.close()
 
 
-def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
-    """The whole run on this rank."""
+def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Path:
+    """The whole run on this rank (rank 0 holds the run folder's lock in `locks`)."""
     started = time.perf_counter()
     source = parse_source(config.data)
     resumed = None
@@ -90,6 +91,8 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     if config.threads:
         torch.set_num_threads(config.threads)
     ctx.barrier()  # every rank has chosen the same folder before rank 0 creates it
+    if ctx.is_main:
+        locks.enter_context(rundir.locked(run_dir))
     seed_everything(config.seed)
     task, size = parse_source(config.data).task, tuple(config.input_size)
     splits, mean, std = load_splits(config, size)
@@ -123,6 +126,11 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool) -> Path:
     best_state = None
     if resumed is not None:
         start_epoch, best = resume_state(resumed, model, optimizer, scheduler)
+        if start_epoch >= config.epochs:  # nothing to train: keep results.json as it is
+            raise CnnkitError(
+                f"--resume {run_dir}: the run already finished its {start_epoch} epochs; "
+                "pass --epochs N (more) to train longer"
+            )
         best_state = load_checkpoint(run_dir, prefer="best.pt")["state_dict"]
         if ctx.is_main:
             rundir.keep_metrics_until(run_dir, start_epoch)
@@ -377,10 +385,17 @@ def resume_state(
 ) -> tuple[int, dict]:
     """Load weights, optimiser, scheduler and RNG from last.pt; the epoch and best so far."""
     load_weights(model, checkpoint)
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
-    restore_rng(checkpoint["rng"])
-    return int(checkpoint["epoch"]), dict(checkpoint.get("best", {"epoch": 0, "value": -1.0}))
+    try:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        restore_rng(checkpoint["rng"])
+        best = dict(checkpoint.get("best", {"epoch": 0, "value": -1.0}))
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+        raise CnnkitError(
+            f"{checkpoint.get('path', 'last.pt')}: cannot resume from it: its optimizer, "
+            f"scheduler or rng state is missing or damaged ({type(exc).__name__}: {exc})"
+        ) from None
+    return checkpoint["epoch"], best
 
 
 def diverged(value: float, epoch: int, step: int, run_dir: Path) -> TrainingDiverged:

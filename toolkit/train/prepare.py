@@ -18,7 +18,7 @@ from toolkit.train.checkpoint import (
     load_matching_weights,
     read_weights,
 )
-from toolkit.train.config import TrainConfig, resolve
+from toolkit.train.config import TrainConfig, check, resolve
 from toolkit.train.rundir import read_json
 
 
@@ -60,6 +60,9 @@ def resumed_run(config: TrainConfig) -> tuple[TrainConfig, Path, dict]:
     checkpoint = load_checkpoint(run_dir, prefer="last.pt")
     if checkpoint["model"] != saved.model:
         raise CnnkitError(f"{checkpoint['path']}: holds {checkpoint['model']}, not {saved.model}")
+    done = checkpoint.get("epoch")
+    if isinstance(done, bool) or not isinstance(done, int) or done < 0:
+        raise CnnkitError(f"{checkpoint['path']}: epoch {done!r} is not a count of epochs")
     if config.epochs and config.epochs != saved.epochs:
         note(
             f"--epochs {config.epochs}: the run was planned for {saved.epochs}; its "
@@ -74,6 +77,7 @@ def resumed_run(config: TrainConfig) -> tuple[TrainConfig, Path, dict]:
         resume=str(run_dir),
         init_from=None,
     )
+    check(merged)
     return merged, run_dir, checkpoint
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.safeio import FolderLock, json_text, output_folder, write_atomic
 
 OWN_FILES = ("config.json", "metrics.jsonl", "results.json", "last.pt", "best.pt", "curves.png")
 
@@ -55,11 +59,30 @@ def prepare(path: Path) -> None:
         note(f"{path}: overwrote the earlier run ({', '.join(stale)})")
 
 
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[Path]:
+    """Hold the run folder for this run; a second run on it gets a CnnkitError.
+
+    A folder this run created that holds no epoch (metrics or checkpoint) when it fails is
+    removed, so a
+    run refused or failed before its first epoch does not block the name.
+    """
+    created = not path.exists()
+    output_folder(path)
+    try:
+        with FolderLock(path, "run folder"):
+            yield path
+    except BaseException:
+        if created and not any(
+            (path / name).exists() for name in ("last.pt", "best.pt", "metrics.jsonl")
+        ):
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
 def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically (temp file + os.replace)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    """Strict JSON (NaN as null) written atomically, never through a planted link."""
+    write_atomic(path, json_text(data, indent=2) + "\n")
 
 
 def read_json(path: Path) -> dict:
@@ -75,7 +98,7 @@ def read_json(path: Path) -> dict:
 def append_metrics(path: Path, row: dict) -> None:
     """Append one epoch's row to metrics.jsonl (flushed and synced)."""
     with open(path / "metrics.jsonl", "a") as handle:
-        handle.write(json.dumps(row) + "\n")
+        handle.write(json_text(row) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -97,7 +120,5 @@ def read_metrics(path: Path) -> list[dict]:
 def keep_metrics_until(path: Path, epoch: int) -> list[dict]:
     """Rewrite metrics.jsonl with the rows of epochs <= `epoch` (resume drops the rest)."""
     rows = [row for row in read_metrics(path) if row.get("epoch", 0) <= epoch]
-    tmp = path / ".metrics.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    os.replace(tmp, path / "metrics.jsonl")
+    write_atomic(path / "metrics.jsonl", "".join(json_text(row) + "\n" for row in rows))
     return rows
