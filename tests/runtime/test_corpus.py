@@ -158,6 +158,13 @@ def test_two_inputs_without_feed_is_one_line_and_writes_nothing(files, tmp_path)
     assert not (tmp_path / "out").exists()
 
 
+def test_ray_engine_refuses_in_the_driver_before_making_out(files, tmp_path):
+    images = write_images(tmp_path / "images", (16, 16), count=1)
+    with pytest.raises(CnnkitError, match="--feed"):
+        run_inference(files["two_inputs"], images, tmp_path / "out", engine="ray", quiet=True)
+    assert not (tmp_path / "out").exists()
+
+
 def test_outputs_flags_override_the_reading(files, tmp_path):
     images = write_images(tmp_path / "images", (16, 16), count=2)
     run_inference(files["three_outputs"], images, tmp_path / "a", output="aux2", quiet=True)

@@ -69,6 +69,10 @@ def render(interp: Interpretation) -> str:
     if interp.metadata:
         lines.append("cnnkit metadata:")
         lines += [f"  {key}: {value}" for key, value in interp.metadata.items() if key != "classes"]
+        classes = interp.metadata.get("classes") or []
+        if classes:
+            shown = ", ".join(map(str, classes[:8])) + (", ..." if len(classes) > 8 else "")
+            lines.append(f"  classes: {len(classes)} ({shown})")
     else:
         lines.append("cnnkit metadata: none (a foreign file)")
     if not interp.runnable:

@@ -82,17 +82,19 @@ class Predictor:
     ):
         if topk < 1:
             raise CnnkitError(f"--topk {topk}: must be at least 1")
-        flags = SpecFlags(
-            size=size,
-            mean=mean,
-            std=std,
-            labels=labels,
-            gray=gray,
-            resize=resize,
-            layout=layout,
-            outputs=outputs,
-            output=output,
-            feeds=tuple(dict(feeds).items()),
+        flags = spec_flags(
+            dict(
+                size=size,
+                mean=mean,
+                std=std,
+                labels=labels,
+                gray=gray,
+                resize=resize,
+                layout=layout,
+                outputs=outputs,
+                output=output,
+                feeds=feeds,
+            )  # fmt: skip
         )
         interp = interpret(model, flags)
         interp.require_runnable()
@@ -239,6 +241,14 @@ class Predictor:
             keys = [input_key(source, start + i) for i, source in enumerate(chunk)]
             rows += self.rows(keys, [self.try_decode(source) for source in chunk])
         return rows
+
+
+def spec_flags(options: dict) -> SpecFlags:
+    """The SpecFlags among Predictor options (the others open the session)."""
+    fields = {f.name for f in dataclasses.fields(SpecFlags)}
+    picked = {k: v for k, v in options.items() if k in fields and v is not None}
+    picked["feeds"] = tuple(dict(picked.get("feeds") or ()).items())
+    return SpecFlags(**picked)
 
 
 def check_label_count(labels, spec, output_shape: list) -> None:

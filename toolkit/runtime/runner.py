@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
-from toolkit.onnxfile import load_onnx
 from toolkit.progress import note, progress_bar
 from toolkit.runtime.inputs import InputItem, expand_inputs
+from toolkit.runtime.interpret import interpret
 from toolkit.runtime.masks import mask_image, mask_names, overlay_image, save_atomic
-from toolkit.runtime.predictor import Predictor
+from toolkit.runtime.predictor import Predictor, spec_flags
 from toolkit.runtime.results import (
     RESULTS,
     ResultsWriter,
@@ -176,7 +176,8 @@ def run_inference(
     if engine == "local":
         predictor = Predictor(model, quiet=quiet, **predictor_options)
     else:
-        load_onnx(model, load_external_data=False)  # a bad file fails here, not in actors
+        # a bad file or one infer cannot feed fails here, not in actors (out not yet made)
+        interpret(model, spec_flags(predictor_options)).require_runnable()
     output_folder(out_dir)
     with FolderLock(out_dir):
         for name in OUTPUT_FOLDERS:
