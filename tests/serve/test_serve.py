@@ -169,13 +169,20 @@ def test_a_failing_batch_answers_500_and_the_server_stays_up(serve, fails_on_bat
 
 def test_sigterm_answers_every_request_in_flight_then_exits_0(serve, lenet_onnx, digits_pngs):
     requests = [(str(p), p.read_bytes()) for p in digits_pngs[:40]]
-    args = ("--max-batch", "64", "--max-delay-ms", "1500", "--patient")
+    args = ("--max-batch", "64", "--max-delay-ms", "20000", "--patient")
     with serve(lenet_onnx, *args) as server:
         url = f"{server.url}/v1/models/lenet/predict"
 
         async def fire_then_terminate():
             sending = asyncio.ensure_future(post_all(url, requests))
-            await asyncio.sleep(0.7)  # all 40 are queued, waiting out --max-delay-ms
+            # SIGTERM once all 40 are accepted and queued (waiting out --max-delay-ms);
+            # a request not yet accepted may rightly be refused, so the test waits for it.
+            queued = 'cnnkit_queue_depth{model="lenet"} 40.0'
+            async with httpx.AsyncClient(timeout=60) as client:
+                for _ in range(600):  # at most 30 s
+                    if queued in (await client.get(f"{server.url}/metrics")).text:
+                        break
+                    await asyncio.sleep(0.05)
             server.process.send_signal(signal.SIGTERM)
             return await sending
 

@@ -116,7 +116,7 @@ def serve_section(s: dict) -> list[str]:
          f(big["throughput_ratio"]) + "x",
          f">= {big['throughput_target']:.2f}x ({yes[big['meets_throughput']]})"],
         ["p50 latency at concurrency 1", f"{f(alone['p50_ms'])} ms",
-         f"{f(big['raw_one_p50_ms'])} ms (batch 1)", f"+{f(big['latency_overhead_ms'])} ms",
+         f"{f(big['raw_one_p50_ms'])} ms (batch 1)", f"{big['latency_overhead_ms']:+.2f} ms",
          f"<= +{big['latency_budget_ms']:g} ms ({yes[big['meets_latency']]})"],
     ]  # fmt: skip
     lenet = [
