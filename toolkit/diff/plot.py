@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
@@ -23,7 +24,8 @@ def plot_layers(report, path: str | Path) -> Path:
     if not rows:
         raise CnnkitError(f"--plot {path}: no layers were matched between the two sides")
     whole = [_db(r["sqnr_db"]) for r in rows]
-    worst = [_db(r["worst_channel_sqnr_db"]) for r in rows]
+    # tensors without a channel axis (logits) have no worst channel: a gap, not a point
+    worst = [_db(r["worst_channel_sqnr_db"]) if r["channels"] else math.nan for r in rows]
     figure, axis = plt.subplots(figsize=(max(6.0, min(0.25 * len(rows), 24.0)), 4.0))
     xs = range(len(rows))
     axis.plot(xs, whole, marker="o", markersize=3, label="SQNR (whole tensor)")
