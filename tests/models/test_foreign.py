@@ -160,3 +160,51 @@ def test_fcn_takes_the_backbone_of_a_classifier_file():
     report = load_foreign(model, source, "test")
     assert report.unused == ["fc.bias", "fc.weight"]
     assert torch.equal(model.backbone.layer2[0].conv1[0].weight, source["layer2.0.conv1.weight"])
+
+
+def torchvision_vgg11_bn() -> torch.nn.Module:
+    """torchvision's VGG-11-bn layout, written out: conv (with bias), BN, ReLU; pools; FC."""
+    layers, channels = [], 3
+    for v in [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]:
+        if v == "M":
+            layers.append(torch.nn.MaxPool2d(2, 2))
+            continue
+        layers += [torch.nn.Conv2d(channels, v, 3, padding=1), torch.nn.BatchNorm2d(v)]
+        layers.append(torch.nn.ReLU(inplace=True))
+        channels = v
+    net = torch.nn.Module()
+    net.features = torch.nn.Sequential(*layers)
+    net.classifier = torch.nn.Sequential(
+        torch.nn.Linear(512 * 7 * 7, 4096),
+        torch.nn.ReLU(True),
+        torch.nn.Dropout(),
+        torch.nn.Linear(4096, 4096),
+        torch.nn.ReLU(True),
+        torch.nn.Dropout(),
+        torch.nn.Linear(4096, 1000),
+    )
+    pool = torch.nn.AdaptiveAvgPool2d(7)
+    net.forward = lambda x: net.classifier(torch.flatten(pool(net.features(x)), 1))
+    return net
+
+
+@pytest.mark.slow
+def test_vgg11_bn_from_torchvision_layout_gives_the_same_logits():
+    """End to end: a torchvision-layout network (names checked against the listing) and
+    cnnkit's vgg11_bn with its weights agree in eval mode, the conv biases folded."""
+    torch.manual_seed(0)
+    reference = torchvision_vgg11_bn()
+    shapes = [(k, list(v.shape)) for k, v in reference.state_dict().items()]
+    assert shapes == list(LISTING["vgg11_bn"].items())
+    for module in reference.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+            module.bias.data.uniform_(-0.2, 0.2)
+        if isinstance(module, torch.nn.Conv2d):
+            module.bias.data.uniform_(-0.5, 0.5)
+    model = models.build("vgg11_bn").eval()
+    assert load_foreign(model, reference.state_dict(), "test").folded == 8
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference.eval()(x), rtol=1e-4, atol=1e-6)
