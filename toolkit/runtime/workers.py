@@ -117,6 +117,8 @@ def plan_workers(workers: int | str | None, threads: int | None) -> WorkerPlan:
     runner's session does not spin its idle threads, so each side takes the cores only
     while it has work; a cgroup quota or affinity mask shrinks both.
     """
+    if threads is not None and threads < 1:
+        raise CnnkitError(f"--threads {threads}: must be at least 1")
     cores = usable_cores().usable
     if workers is None or workers == "auto":
         return WorkerPlan(workers=cores, threads=threads or cores, cores=cores)
