@@ -33,6 +33,8 @@ TORCH_FREE += [
     "toolkit.commands.inspect",
     "toolkit.runtime.guards",
     "toolkit.safeio",
+    "toolkit.runtime.decode",
+    "toolkit.runtime.workers",
 ]
 TORCH_FREE += [
     "toolkit.bench",
@@ -46,6 +48,8 @@ TORCH_FREE += [
     "toolkit.bench.inputs",
     "toolkit.bench.machine",
     "toolkit.bench.text",
+    "toolkit.bench.photos",
+    "toolkit.bench.decode_cases",
 ]
 TORCH_FREE += [
     "toolkit.profile",

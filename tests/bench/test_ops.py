@@ -48,10 +48,18 @@ def test_warmup_runs_are_dropped_and_times_averaged_per_run():
     assert profile.run_ms == pytest.approx(0.9)
 
 
-def test_without_skipping_the_warmup_dominates():
+def test_one_slow_run_does_not_move_the_median():
     profile = parse_trace(synthetic_trace(), skip_runs=0, top=5)
     assert profile.runs == 3
-    assert profile.by_op[0].ms > 1.0
+    assert profile.by_op[0].ms == pytest.approx(0.080)  # the 100x-slow run is outvoted
+    assert [n.name for n in profile.top_nodes] == ["conv2", "conv1", "fc"]
+
+
+def test_overhead_is_the_profiled_run_minus_the_unprofiled_p50():
+    profile = parse_trace(synthetic_trace(), skip_runs=1).with_baseline(0.25)
+    assert profile.overhead_ms == pytest.approx(0.9 - 0.25)
+    data = profile.to_dict()
+    assert data["unprofiled_p50_ms"] == 0.25 and data["overhead_ms"] == pytest.approx(0.65)
 
 
 def test_skipping_every_run_is_an_error():

@@ -26,6 +26,8 @@ def test_report_files_and_sections(report):
         "int8_layers",
         "runner_vs_raw",
         "serve_vs_raw",
+        "photos_vs_raw",
+        "decode_agreement",
         "achieved_vs_peak",
         "processes",
         "training",
@@ -33,7 +35,9 @@ def test_report_files_and_sections(report):
     markdown = (report / "REPORT.md").read_text()
     for heading in ("## Machine", "torch eager", "INT8 vs ORT fp32", "Runner end to end",
                     "cnnkit serve vs raw", "GFLOP/s vs measured peak",
-                    "runtime process vs torch process", "Training images/s"):  # fmt: skip
+                    "runtime process vs torch process",
+                    "Training images/s", "JPEGs vs raw session.run", "Scaled vs full JPEG",
+                    "Vector extensions", "Load average"):  # fmt: skip
         assert heading in markdown
     assert "quick mode" in markdown
 
@@ -53,8 +57,16 @@ def test_side_by_side_numbers_are_positive(report):
     assert big["meets_throughput"] == (big["throughput_ratio"] >= big["throughput_target"])
     assert big["meets_latency"] == (big["latency_overhead_ms"] <= big["latency_budget_ms"])
     assert small["batched"]["requests_per_s"] > 0 and small["single"]["mean_batch"] == 1
+    assert runner["split"]["decode_ms_per_image"] > 0 and runner["split"]["workers"] >= 1
+    photos = s["photos_vs_raw"]
+    assert photos["runner_ips"] > 0 and photos["failed"] == 0 and photos["images"] == 8
+    assert photos["full_decode"]["runner_ips"] > 0 and photos["mean_mb"] > 0
+    agreement = s["decode_agreement"]
+    assert agreement["images"] == 32 and 0 <= agreement["agreement"] <= 1
+    assert agreement["decode_ms"]["fast"] > 0 and agreement["decode_ms"]["full"] > 0
     peak = s["achieved_vs_peak"]
     assert peak["peak"]["gflops"] > 0 and all(r["gflops"] > 0 for r in peak["rows"])
+    assert set(peak["peak"]["kernels"]) == {"matmul", "conv"}
     training = s["training"]
     assert training["fit_ips"] > 0 and training["bare_ips"] > 0
 

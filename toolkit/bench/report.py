@@ -3,11 +3,14 @@
     python -m toolkit.bench.report --out bench          # the real numbers, 3-5 minutes
     python -m toolkit.bench.report --out /tmp/b --quick # tiny models and counts, seconds
 
-Order: train a ResNet-18 briefly on digits (fit vs a bare loop), export and quantize it
-(int8 vs fp32 with top-1 agreement, then layer by layer with `cnnkit diff`), ResNet-18 at
-224 through onnxruntime and torch eager, the runner from PNG files against raw
-session.run, `cnnkit serve` under load against raw session.run, achieved GFLOP/s against
-the matmul peak, and a fresh torch-free runtime process against a fresh torch process.
+Order: how busy the machine is (load, usable cores: a warning when other work competes),
+onnxruntime's own Conv/MatMul peak, train a ResNet-18 briefly on digits (fit vs a bare
+loop), export and quantize it (int8 vs fp32 with top-1 agreement, then layer by layer
+with `cnnkit diff`), ResNet-18 at 224 through onnxruntime and torch eager, the runner
+from PNG files and from 12 MP JPEGs against raw session.run, scaled vs full JPEG decoding
+(LeNet-5 top-1 agreement), `cnnkit serve` under load against raw session.run, achieved
+GFLOP/s against the peak, and a fresh torch-free runtime process against a fresh torch
+process.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from toolkit.bench import sections
+from toolkit.bench import decode_cases, sections
 from toolkit.bench.cold_start import cold_starts
 from toolkit.bench.int8_layers import draw, int8_layerwise
-from toolkit.bench.machine import describe_machine
+from toolkit.bench.machine import announce, describe_machine, machine_state
 from toolkit.bench.peak import measure_peak
 from toolkit.bench.serve_speed import serve_vs_raw
 from toolkit.errors import CnnkitError
@@ -57,6 +60,11 @@ class ReportPlan:
     small_batch: int = 64  # LeNet-5: --max-batch 64 vs 1 at concurrency 64
     small_concurrency: int = 64
     diff_samples: int = 64  # digits test images of the layer-by-layer int8 diff
+    photos: int = 64  # 12 MP JPEGs for the runner (8 batches)
+    photos_full: int = 16  # of them, also through the exact full-decode path
+    photo_size: tuple[int, int] = (4000, 3000)  # (W, H)
+    accuracy_epochs: int = 5  # LeNet-5 on digits for the scaled-vs-full agreement
+    accuracy_images: int | None = None  # None: the whole digits test split
 
 
 QUICK = ReportPlan(
@@ -75,6 +83,11 @@ QUICK = ReportPlan(
     serve_concurrency=4,
     small_batch=8,
     small_concurrency=8,
+    photos=8,
+    photos_full=8,
+    photo_size=(800, 600),
+    accuracy_epochs=1,
+    accuracy_images=32,
 )
 
 
@@ -131,8 +144,8 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
     from toolkit.bench.train_speed import training_speed
 
     # First, while no torch or onnxruntime thread pool is alive to compete with numpy's BLAS.
-    steps("the machine's float32 matmul peak")
-    peak = measure_peak(size=plan.peak_size)
+    steps("onnxruntime's float32 peak (large Conv and MatMul, the models' threads)")
+    peak = measure_peak(size=plan.peak_size, threads=plan.threads)
     steps(f"training {plan.digits_model} on digits: fit vs a bare PyTorch loop")
     speed, run_dir = training_speed(
         plan.digits_model,
@@ -162,6 +175,10 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
     runner = sections.runner_vs_raw(eager_onnx, eager_size, plan, work)
     steps("cnnkit serve vs raw session.run; LeNet-5 batching vs --max-batch 1")
     serving = serve_vs_raw(eager_onnx, eager_size, plan, work)
+    steps(f"runner on {plan.photos} JPEGs of {plan.photo_size[0]}x{plan.photo_size[1]}")
+    photos = decode_cases.photos_vs_raw(eager_onnx, plan, work)
+    steps("scaled vs full JPEG decoding: LeNet-5 top-1 on 12 MP digits")
+    agreement = decode_cases.decode_agreement(plan, work)
     eager_label = f"{plan.eager_model or plan.digits_model} {'x'.join(map(str, eager_size))}"
     digits_label = f"{plan.digits_model} {'x'.join(map(str, plan.digits_input))} (digits)"
     fp32_digits = [e for e in int8["entries"] if e["model"] == str(digits_onnx)]
@@ -183,6 +200,8 @@ def measure_all(plan: ReportPlan, work: Path, steps: Steps) -> dict:
         "int8_layers": {"model": plan.digits_model, "int8_file": int8["int8_file"], "diff": layers},
         "runner_vs_raw": {"model": plan.eager_model or plan.digits_model, **runner},
         "serve_vs_raw": {"model": plan.eager_model or plan.digits_model, **serving},
+        "photos_vs_raw": {"model": plan.eager_model or plan.digits_model, **photos},
+        "decode_agreement": agreement,
         "achieved_vs_peak": achieved,
         "processes": {"model": plan.digits_model, **processes},
         "training": speed.to_dict(),
@@ -197,12 +216,15 @@ def build_report(out: str | Path, quick: bool = False, plan: ReportPlan | None =
     if out.exists() and not out.is_dir():
         raise CnnkitError(f"--out {out}: is a file, expected a folder")
     plan = plan or (QUICK if quick else ReportPlan())
-    steps = Steps(total=8)
+    machine = describe_machine()  # before timing: load average and usable cores
+    announce(machine["state"])
+    steps = Steps(total=10)
     with tempfile.TemporaryDirectory(prefix="cnnkit-bench-") as work:
         measured = measure_all(plan, Path(work), steps)
+    machine["state_after"] = machine_state()
     report = {
         "quick": quick,
-        "machine": describe_machine(),
+        "machine": machine,
         "plan": asdict(plan),
         "seconds": steps.seconds,
         "sections": measured,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.bench.machine import describe_machine
+from toolkit.bench.machine import announce, describe_machine
 from toolkit.bench.peak import PeakResult, measure_peak
 from toolkit.bench.plot import check_plot_path
 from toolkit.bench.sweep import BenchConfig, BenchEntry, add_ratios, sweep
@@ -146,6 +146,9 @@ def run_bench(
         check_onnx_path(path)  # every file is checked before anything is measured
     if plot is not None:
         check_plot_path(plot)
+    machine = describe_machine()  # before timing: how busy the machine is, usable cores
+    if config.warn:
+        announce(machine["state"])
     first_inputs: dict = {}
     entries = sweep(list(paths), config, first_inputs) if paths else []
     if against_torch is not None and entries:
@@ -153,7 +156,11 @@ def run_bench(
     add_ratios(entries)
     if config.gflops and entries:
         add_gflops(entries, paths[0])
-    result = BenchResult(entries, measure_peak() if peak else None, describe_machine())
+    for entry in entries:
+        entry.machine_state = machine["state"]
+    # The ceiling is measured with the same kernels and the most threads asked for.
+    ceiling = measure_peak(threads=max(config.threads)) if peak else None
+    result = BenchResult(entries, ceiling, machine)
     for entry in entries if result.peak else ():
         entry.peak_gflops = result.peak.gflops
     if save:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolkit.bench.machine import int8_ratio, vector_extensions
 from toolkit.bench.runner import run_bench
 from toolkit.bench.sweep import BenchConfig
 
@@ -31,6 +32,7 @@ def bench_config(plan: ReportPlan, batches: Sequence[int]) -> BenchConfig:
         warmup=plan.warmup,
         iterations=plan.iterations,
         quiet=True,
+        warn=False,  # build_report warned once, before the first timing
     )
 
 
@@ -120,6 +122,7 @@ def int8_vs_fp32(fp32: Path, size: tuple[int, int, int], plan: ReportPlan) -> di
         "fp32_bytes": fp32.stat().st_size,
         "int8_bytes": quantized.stat().st_size,
         "accuracy": top1_agreement(fp32, quantized, size, plan.threads),
+        "isa_ratio": int8_ratio(vector_extensions()),
         "rows": rows,
         "entries": entries,
     }
@@ -142,35 +145,55 @@ def write_pngs(folder: Path, size: tuple[int, int, int], count: int) -> list[Pat
     return paths
 
 
+def raw_ips(onnx_path: Path, plan: ReportPlan) -> float:
+    """session.run images/s on pre-decoded random tensors at the runner's batch size."""
+    (raw,) = run_bench([onnx_path], bench_config(plan, [plan.runner_batch]), save=False).to_json()
+    return raw["throughput_ips"]
+
+
+def run_folder(onnx_path: Path, inputs: list, plan: ReportPlan, out: Path, decode: str = "fast"):
+    """`run_inference` over the inputs, batch and threads of the plan; its summary."""
+    from toolkit.runtime import run_inference
+
+    return run_inference(
+        onnx_path,
+        inputs,
+        out,
+        batch_size=plan.runner_batch,
+        device="cpu",
+        threads=plan.threads,
+        workers="auto",
+        decode=decode,
+        quiet=True,
+    )
+
+
+def runner_row(summary, raw: float, target: float) -> dict:
+    """The runner's images/s, the split of its time, and its ratio to raw session.run."""
+    ratio = summary.images_per_s / raw
+    return {
+        "runner_ips": summary.images_per_s,
+        "raw_ips": raw,
+        "ratio": ratio,
+        "target": target,
+        "meets_target": ratio >= target,
+        "failed": summary.failed,
+        "split": summary.split,
+    }
+
+
 def runner_vs_raw(
     onnx_path: Path, size: tuple[int, int, int], plan: ReportPlan, work: Path
 ) -> dict:
     """`run_inference` over PNG files against session.run on pre-decoded tensors, batch 8."""
-    from toolkit.runtime import run_inference
-
     folder = work / "pngs"
     write_pngs(folder, size, plan.runner_images)
-    summary = run_inference(
-        onnx_path,
-        [folder],
-        work / "preds",
-        batch_size=plan.runner_batch,
-        device="cpu",
-        threads=plan.threads,
-        quiet=True,
-    )
-    (raw,) = run_bench([onnx_path], bench_config(plan, [plan.runner_batch]), save=False).to_json()
-    ratio = summary.images_per_s / raw["throughput_ips"]
+    summary = run_folder(onnx_path, [folder], plan, work / "preds")
     return {
         "images": plan.runner_images,
         "batch": plan.runner_batch,
         "input_size": list(size),
-        "runner_ips": summary.images_per_s,
-        "raw_ips": raw["throughput_ips"],
-        "ratio": ratio,
-        "target": RUNNER_TARGET,
-        "meets_target": ratio >= RUNNER_TARGET,
-        "failed": summary.failed,
+        **runner_row(summary, raw_ips(onnx_path, plan), RUNNER_TARGET),
     }
 
 

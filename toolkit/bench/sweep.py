@@ -51,6 +51,7 @@ class BenchConfig:
     ops: int = 0  # heaviest nodes to list from the profiler; 0 = no profiling
     gflops: bool = True  # achieved GFLOP/s from toolkit.profile's FLOPs
     quiet: bool = False
+    warn: bool = True  # warn on stderr when the machine is busy (the report warns once)
 
 
 @dataclass
@@ -72,8 +73,9 @@ class BenchEntry:
     gflops: float | None = None
     ratio: float | None = None  # this p50 / the first model's p50 at the same configuration
     ops: dict | None = None
-    peak_gflops: float | None = None  # the machine's measured matmul peak (--peak)
     input_shapes: dict[str, list[int]] | None = None  # every input (JSON: when several)
+    peak_gflops: float | None = None  # onnxruntime's measured kernel peak (--peak)
+    machine_state: dict | None = None  # load average, usable cores, warnings before timing
     timings_s: tuple[float, ...] = field(default=(), repr=False)
 
     @property
@@ -110,6 +112,8 @@ class BenchEntry:
             data["ops"] = self.ops
         if self.input_shapes and len(self.input_shapes) > 1:
             data["input_shapes"] = self.input_shapes
+        if self.machine_state is not None:
+            data["machine_state"] = self.machine_state
         return data
 
 
@@ -205,7 +209,8 @@ def bench_session(
         if keep is not None:
             keep.setdefault(batch, array)
         if config.ops:
-            entry.ops = profile_entry(handle, threads, feeds, config).to_dict()
+            profile = profile_entry(handle, threads, feeds, config)
+            entry.ops = profile.with_baseline(measurement.stats.p50_ms).to_dict()
         entries.append(entry)
     return entries
 

@@ -93,12 +93,20 @@ def cost_lines(entries: Sequence[BenchEntry]) -> list[str]:
 def ops_table(entry: BenchEntry) -> Table:
     """Per-op-type and heaviest-node times from onnxruntime's profiler for one entry."""
     ops = entry.ops
-    table = Table(
-        title=f"{short(entry.model)} b{entry.batch} t{entry.threads}: profiler, "
-        f"{ops['kernel_ms']:.3f} ms of kernels per run ({ops['runs']} runs)"
+    overhead = ops.get("overhead_ms")
+    beside = (
+        f"; un-profiled p50 {ops['unprofiled_p50_ms']:.3f} ms, profiler overhead "
+        f"{overhead:+.3f} ms per run"
+        if overhead is not None
+        else ""
     )
-    for column in ("op type / node", "op", "ms per run", "share"):
-        table.add_column(column, justify="right" if column in ("ms per run", "share") else "left")
+    table = Table(
+        title=f"{short(entry.model)} b{entry.batch} t{entry.threads}: profiler, median of "
+        f"{ops['runs']} runs: run {ops['run_ms']:.3f} ms, kernels {ops['kernel_ms']:.3f} ms"
+        f"{beside} (ranked by median kernel time)"
+    )
+    for column in ("op type / node", "op", "median ms per run", "share"):
+        table.add_column(column, justify="left" if column in ("op type / node", "op") else "right")
     for op in ops["by_op"]:
         nodes = f"{op['nodes']} node" + ("s" if op["nodes"] != 1 else "")
         table.add_row(op["op"], nodes, ms(op["ms"]), f"{op['share']:.1%}")
@@ -120,9 +128,11 @@ def print_bench(result: BenchResult, console: Console | None = None) -> None:
                 console.print(ops_table(entry))
     if result.peak:
         peak = result.peak
+        kernels = ", ".join(f"{k} {v:.1f}" for k, v in peak.kernels.items())
+        isa = ", ".join(result.machine.get("vector_extensions") or []) or "unknown"
         console.print(
-            f"peak: {peak.gflops:.1f} GFLOP/s (float32 {peak.size}x{peak.size} matmul, "
-            f"best of {peak.repeats}) on {result.machine['cpu']}",
+            f"peak: {peak.gflops:.1f} GFLOP/s float32 ({peak.source}, {peak.threads} threads, "
+            f"best of {peak.repeats}: {kernels}) on {result.machine['cpu']} [{isa}]",
             highlight=False,
         )
         for e in result.entries:

@@ -34,7 +34,9 @@ from toolkit.extras import needs_extra, require_extra
 @click.option("--end-to-end", is_flag=True, help="Clock decoding + preprocessing too (--data).")
 @click.option("--against-torch", type=click.Path(), help="Checkpoint or run: torch eager too.")
 @click.option("--ops", type=int, default=0, help="Profile ops; list the N heaviest nodes.")
-@click.option("--peak", is_flag=True, help="Measure the machine's float32 matmul GFLOP/s.")
+@click.option(
+    "--peak", is_flag=True, help="Measure onnxruntime's float32 GFLOP/s ceiling (Conv, MatMul)."
+)
 @click.option("--no-gflops", is_flag=True, help="Skip the FLOP count (achieved GFLOP/s).")
 @click.option("--plot", type=click.Path(), help="Write latency/throughput plots (PNG).")
 @click.option("--allow-fallback", is_flag=True, help="Run on CPU when --device is missing.")

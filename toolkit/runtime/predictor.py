@@ -15,6 +15,7 @@ from PIL import Image
 
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.runtime.decode import check_decode_mode, decode_path
 from toolkit.runtime.guards import (
     NON_FINITE,
     check_array,
@@ -38,7 +39,6 @@ from toolkit.runtime.preprocess import (
     Geometry,
     ImageError,
     SpecFlags,
-    open_image,
     prepare,
     prepare_array,
 )
@@ -66,6 +66,7 @@ class Predictor:
         threads: int | None = None,
         allow_fallback: bool = False,
         graph_optimization: str = "all",
+        spinning: bool = True,
         topk: int = 5,
         size: tuple[int, int] | None = None,
         mean: tuple[float, ...] | None = None,
@@ -78,6 +79,7 @@ class Predictor:
         output: str | None = None,
         feeds=(),
         max_pixels: int | None = None,
+        decode: str = "fast",
         quiet: bool = False,
     ):
         if topk < 1:
@@ -105,6 +107,7 @@ class Predictor:
             threads=threads,
             allow_fallback=allow_fallback,
             graph_optimization=graph_optimization,
+            spinning=spinning,
             quiet=quiet,
         )
         image = interp.input_info()
@@ -118,6 +121,7 @@ class Predictor:
         self.topk = topk
         self.max_pixels = max_pixels
         check_spec(self.spec, max_pixels, self.handle.path)
+        self.decode_mode = check_decode_mode(decode)  # "full": the exact, bit-for-bit path
         if max_pixels and max_pixels > (Image.MAX_IMAGE_PIXELS or 0):
             Image.MAX_IMAGE_PIXELS = max_pixels  # else Pillow's own guard refuses first
         self.interpretation = settle(interp, self.infer([self.test_input()]))
@@ -159,7 +163,10 @@ class Predictor:
             array = load_npy_item(source)
             check_array(array, pixel_limit(self.max_pixels), source.key)
             return prepare_array(array, self.spec, source.key, layout)
-        return prepare(open_image(path, self.max_pixels), self.spec, keep_image)
+        mode = self.decode_mode
+        return decode_path(
+            path, self.spec, max_pixels=self.max_pixels, mode=mode, keep_image=keep_image
+        )
 
     def try_decode(self, source, keep_image: bool = False) -> Decoded | ImageError:
         """`decode`, with a per-input failure returned instead of raised."""

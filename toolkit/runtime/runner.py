@@ -7,7 +7,6 @@ appended and flushed per batch.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from toolkit.runtime.results import (
     repair,
     write_csv,
 )
+from toolkit.runtime.workers import StageTimes, plan_workers
 from toolkit.safeio import FolderLock, output_folder, refuse_link
 
 OUTPUT_FOLDERS = ("masks", "overlays")
@@ -54,6 +54,9 @@ class InferenceSummary:
     masks: str | None = None
     overlays: str | None = None
     failures: list[dict] = field(default_factory=list)  # {"path", "error"}
+    # local engine: decode mode, decode workers, onnxruntime threads and where time went
+    # (decode_ms_per_image, infer_ms_per_batch, idle_s, idle_share); None for Ray
+    split: dict | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict."""
@@ -91,8 +94,10 @@ def local_rows(
     workers: int,
     save_mask=None,
     keep_image: bool = False,
+    times: StageTimes | None = None,
 ) -> Iterator[list[dict]]:
     """Row batches in input order; decoding runs `workers` threads ahead of the model."""
+    times = times if times is not None else StageTimes()
     chunks = iter(batches(items, batch_size))
     window: deque = deque()
     prefetch = max(2, workers)  # batches decoded ahead: bounded memory, busy model
@@ -100,7 +105,10 @@ def local_rows(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
 
         def submit(chunk: list[InputItem]) -> None:
-            futures = [pool.submit(predictor.try_decode, item, keep_image) for item in chunk]
+            futures = [
+                pool.submit(times.timed_decode, predictor.try_decode, item, keep_image)
+                for item in chunk
+            ]
             window.append((chunk, futures))
 
         for _ in range(prefetch):
@@ -112,8 +120,13 @@ def local_rows(
             following = next(chunks, None)
             if following is not None:
                 submit(following)
+            waited = time.perf_counter()
             decoded = [future.result() for future in futures]
-            yield predictor.rows([item.key for item in chunk], decoded, save_mask)
+            started = time.perf_counter()
+            times.idle_s += started - waited
+            rows = predictor.rows([item.key for item in chunk], decoded, save_mask)
+            times.infer_s.append(time.perf_counter() - started)
+            yield rows
 
 
 def previous_rows(results: Path, resume: bool) -> list[dict]:
@@ -132,18 +145,13 @@ def previous_rows(results: Path, resume: bool) -> list[dict]:
     return read_rows(results)
 
 
-def default_workers() -> int:
-    """Decode threads: the cores, at most 4 (session.run takes its own threads)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def run_inference(
     model: str | Path,
     inputs,
     out_dir: str | Path,
     *,
     batch_size: int = 8,
-    workers: int | None = None,
+    workers: int | str | None = "auto",
     resume: bool = False,
     overlay: bool = False,
     csv: bool = False,
@@ -157,13 +165,13 @@ def run_inference(
 
     `predictor_options` are Predictor's (device, provider, threads, allow_fallback,
     graph_optimization, topk, size, mean, std, labels, gray, resize, layout, outputs, output,
-    feeds, max_pixels).
+    feeds, max_pixels, decode). `workers` "auto" (or None) sizes decode threads and
+    onnxruntime threads together.
     The model is checked before anything is written under `out_dir`.
     """
     if batch_size < 1:
         raise CnnkitError(f"--batch-size {batch_size}: must be at least 1")
-    if workers is not None and workers < 1:
-        raise CnnkitError(f"--workers {workers}: must be at least 1")
+    plan = plan_workers(workers, predictor_options.get("threads"))
     if engine not in ENGINES:
         raise CnnkitError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if not str(out_dir).strip():
@@ -174,7 +182,9 @@ def run_inference(
     items = outside(expand_inputs(inputs), out_dir)
     start = time.perf_counter()
     if engine == "local":
-        predictor = Predictor(model, quiet=quiet, **predictor_options)
+        # Decode threads share the cores with onnxruntime's: its idle threads must not spin.
+        options = {**predictor_options, "threads": plan.threads, "spinning": False}
+        predictor = Predictor(model, quiet=quiet, **options)
     else:
         # a bad file or one infer cannot feed fails here, not in actors (out not yet made)
         interpret(model, spec_flags(predictor_options)).require_runnable()
@@ -203,17 +213,27 @@ def run_inference(
             job.start()
             rows_iter = job.rows()
         else:
+            times = StageTimes()
             rows_iter = local_rows(
                 predictor,
                 pending,
                 batch_size=batch_size,
-                workers=workers or default_workers(),
+                workers=plan.workers,
                 save_mask=save_mask,
                 keep_image=overlay,
+                times=times,
             )
         setup_s = time.perf_counter() - start
         seconds = write_rows(rows_iter, results, len(pending), quiet)
         provider_name = job.provider if engine == "ray" else predictor.provider
+        split = None
+        if engine == "local":
+            split = {
+                "decode": predictor.decode_mode,
+                "workers": plan.workers,
+                "threads": plan.threads,
+                **times.summary(seconds),
+            }
         tally = tally_rows(results)
         if csv:
             write_csv(iter_rows(results), out_dir / "results.csv")
@@ -232,6 +252,7 @@ def run_inference(
         masks=str(out_dir / "masks") if tally.segmentation else None,
         overlays=str(out_dir / "overlays") if tally.segmentation and overlay else None,
         failures=tally.failures,
+        split=split,
     )
 
 

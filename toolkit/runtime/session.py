@@ -108,8 +108,14 @@ def max_threads() -> int:
     return max(16, 4 * (os.cpu_count() or 1))
 
 
-def session_options(threads, graph_optimization, enable_profiling) -> ort.SessionOptions:
-    """SessionOptions for --threads and the graph optimisation level."""
+def session_options(
+    threads, graph_optimization, enable_profiling, spinning: bool = True
+) -> ort.SessionOptions:
+    """SessionOptions for --threads and the graph optimisation level.
+
+    spinning=False: idle intra-op threads sleep instead of spinning, leaving the cores to
+    work that shares them (the runner's decode threads).
+    """
     if graph_optimization not in GRAPH_OPTIMIZATION:
         choices = ", ".join(GRAPH_OPTIMIZATION)
         raise CnnkitError(f"graph optimisation {graph_optimization!r}: expected one of {choices}")
@@ -123,6 +129,8 @@ def session_options(threads, graph_optimization, enable_profiling) -> ort.Sessio
         if threads > max_threads():  # thousands of threads hang or crash onnxruntime
             raise CnnkitError(f"--threads {threads}: at most {max_threads()} on this machine")
         options.intra_op_num_threads = threads
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
@@ -154,6 +162,7 @@ def open_session(
     allow_fallback: bool = False,
     graph_optimization: str = "all",
     enable_profiling: bool = False,
+    spinning: bool = True,
     quiet: bool = False,
 ) -> SessionHandle:
     """Open an ONNX file on the requested device; refuse or announce provider fallbacks."""
@@ -165,7 +174,7 @@ def open_session(
     if wanted not in ort.get_available_providers():
         refuse_or_announce(request, wanted, allow_fallback)
         providers = [CPU]
-    options = session_options(threads, graph_optimization, enable_profiling)
+    options = session_options(threads, graph_optimization, enable_profiling, spinning)
     session, create_s = create_session(path, options, providers)
     actual = session.get_providers()
     if wanted != actual[0] and providers is request.providers:
