@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.conftest import assert_one_line_error
 from tests.serve.conftest import CNNKIT
+from toolkit.runtime import Predictor
 from toolkit.serve.render import from_run_length
 
 
@@ -38,7 +39,16 @@ def png_bytes(path) -> bytes:
     return path.read_bytes()
 
 
-def test_every_endpoint_answers(serve, lenet_onnx, digits_pngs):
+def assert_jpeg_row_equals_the_files(url: str, model, folder) -> None:
+    """A large JPEG body is decoded as infer decodes the file: DCT-scaled, the same row."""
+    photo = folder / "photo.jpg"
+    pixels = np.random.default_rng(0).integers(0, 256, (48, 64), dtype=np.uint8)
+    Image.fromarray(pixels).resize((1600, 1200)).save(photo, quality=90)
+    served = post(f"{url}/v1/models/digits/predict?key={photo}", photo.read_bytes()).json()
+    assert served == Predictor(model, quiet=True).predict([str(photo)])[0]
+
+
+def test_every_endpoint_answers(serve, lenet_onnx, digits_pngs, tmp_path):
     with serve(f"digits={lenet_onnx}", "--max-batch", "4") as server:
         url = server.url
         assert httpx.get(f"{url}/health").json() == {"status": "live"}
@@ -72,6 +82,7 @@ def test_every_endpoint_answers(serve, lenet_onnx, digits_pngs):
             assert name in metrics
         for name in ("cnnkit_queue_wait_seconds_sum", "cnnkit_compute_seconds_count"):
             assert name in metrics
+        assert_jpeg_row_equals_the_files(url, lenet_onnx, tmp_path)
 
 
 def infer_rows(lenet_onnx, pngs, cwd) -> dict[str, dict]:

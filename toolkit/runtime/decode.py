@@ -21,7 +21,9 @@ from toolkit.runtime.preprocess import (
     DECODE_ERRORS,
     Decoded,
     Geometry,
+    ImageBytes,
     ModelSpec,
+    image_file,
     open_image,
     prepare,
 )
@@ -86,12 +88,19 @@ def raw_frame(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
 
-def decode_jpeg(img: Image.Image, path: Path, target: tuple[int, int]) -> Image.Image:
+def encoded_bytes(source: Path | ImageBytes) -> bytes:
+    """The encoded file's bytes."""
+    return source.body if isinstance(source, ImageBytes) else source.read_bytes()
+
+
+def decode_jpeg(
+    img: Image.Image, source: Path | ImageBytes, target: tuple[int, int]
+) -> Image.Image:
     """A JPEG at the smallest DCT scale whose size covers `target` (W, H, stored frame)."""
     if simplejpeg is not None and img.mode in ("L", "RGB"):
         colorspace = "GRAY" if img.mode == "L" else "RGB"
         pixels = simplejpeg.decode_jpeg(
-            path.read_bytes(), colorspace=colorspace, min_width=target[0], min_height=target[1]
+            encoded_bytes(source), colorspace=colorspace, min_width=target[0], min_height=target[1]
         )
         return Image.fromarray(pixels[:, :, 0] if colorspace == "GRAY" else pixels)
     img.draft(img.mode, target)  # Pillow keeps the result at least `target` on both sides
@@ -99,10 +108,12 @@ def decode_jpeg(img: Image.Image, path: Path, target: tuple[int, int]) -> Image.
     return img
 
 
-def open_scaled(path: Path, spec: ModelSpec, max_pixels: int | None) -> tuple[Image.Image, tuple]:
+def open_scaled(
+    source: Path | ImageBytes, spec: ModelSpec, max_pixels: int | None
+) -> tuple[Image.Image, tuple]:
     """(the oriented image, reduced where it could be; the oriented original (W, H))."""
     limit = max_pixels if max_pixels is not None else Image.MAX_IMAGE_PIXELS
-    with Image.open(path) as img:  # reads the header only
+    with Image.open(image_file(source)) as img:  # reads the header only
         width, height = img.size
         if limit and width * height > limit:
             raise ValueError("over the pixel limit")  # the exact path words the refusal
@@ -110,7 +121,7 @@ def open_scaled(path: Path, spec: ModelSpec, max_pixels: int | None) -> tuple[Im
         oriented = raw_frame((width, height), orientation)
         target = raw_frame(needed_size(oriented, spec.size, spec.resize), orientation)
         if img.format == "JPEG":
-            out = decode_jpeg(img, path, target)
+            out = decode_jpeg(img, source, target)
         else:
             img.load()
             gapped = (target[0] * REDUCING_GAP, target[1] * REDUCING_GAP)
@@ -133,13 +144,20 @@ def to_original(geometry: Geometry, original: tuple[int, int]) -> Geometry:
     return Geometry(original, geometry.content, source)
 
 
-def decode_fast(path: str | Path, spec: ModelSpec, max_pixels: int | None = None) -> Decoded:
+def as_source(source: str | Path | ImageBytes) -> Path | ImageBytes:
+    """A path as a Path; in-memory bytes as they are."""
+    return source if isinstance(source, ImageBytes) else Path(source)
+
+
+def decode_fast(
+    source: str | Path | ImageBytes, spec: ModelSpec, max_pixels: int | None = None
+) -> Decoded:
     """Decode at reduced scale and preprocess; the exact path for files it cannot take."""
-    path = Path(path)
+    source = as_source(source)
     try:
-        img, original = open_scaled(path, spec, max_pixels)
+        img, original = open_scaled(source, spec, max_pixels)
     except FAST_ERRORS:
-        return prepare(open_image(path, max_pixels), spec)
+        return prepare(open_image(source, max_pixels), spec)
     decoded = prepare(img, spec)
     if img.size != original:
         decoded.geometry = to_original(decoded.geometry, original)
@@ -147,14 +165,14 @@ def decode_fast(path: str | Path, spec: ModelSpec, max_pixels: int | None = None
 
 
 def decode_path(
-    path: str | Path,
+    path: str | Path | ImageBytes,
     spec: ModelSpec,
     *,
     max_pixels: int | None = None,
     mode: str = "fast",
     keep_image: bool = False,
 ) -> Decoded:
-    """One image file -> Decoded; `full` (or keeping the image for overlays) is the exact path."""
+    """One image file or body -> Decoded; `full` (or keeping the image) is the exact path."""
     if mode == "full" or keep_image:
         return prepare(open_image(path, max_pixels), spec, keep_image)
     return decode_fast(path, spec, max_pixels)
@@ -162,4 +180,4 @@ def decode_path(
 
 def fast_image(path: str | Path, spec: ModelSpec, max_pixels: int | None = None) -> Image.Image:
     """The oriented image as the fast path decodes it (for tests and comparisons)."""
-    return open_scaled(Path(path), spec, max_pixels)[0]
+    return open_scaled(as_source(path), spec, max_pixels)[0]

@@ -37,6 +37,7 @@ from toolkit.runtime.postprocess import (
 from toolkit.runtime.preprocess import (
     Decoded,
     Geometry,
+    ImageBytes,
     ImageError,
     SpecFlags,
     prepare,
@@ -150,13 +151,15 @@ class Predictor:
         return Decoded(zeros, Geometry((width, height), full, full))
 
     def decode(self, source, keep_image: bool = False) -> Decoded:
-        """Preprocess a path, InputItem, PIL image or array; ImageError when it cannot be."""
+        """Preprocess a path, InputItem, ImageBytes, PIL image or array; ImageError if it can't."""
         layout = self.interpretation.layout
         if isinstance(source, np.ndarray):
             check_array(source, pixel_limit(self.max_pixels), "array")
             return prepare_array(source, self.spec, layout=layout)
         if isinstance(source, Image.Image):
             return prepare(source, self.spec, keep_image)
+        if isinstance(source, ImageBytes):
+            return decode_path(source, self.spec, max_pixels=self.max_pixels, mode=self.decode_mode)
         path = source.path if isinstance(source, InputItem) else Path(source)
         require_regular(path, source.key if isinstance(source, InputItem) else str(path))
         if isinstance(source, InputItem) and source.path.suffix.lower() == ".npy":

@@ -8,6 +8,7 @@ orientation, turns any Pillow mode into the model's, and refuses decompression b
 from __future__ import annotations
 
 import functools
+import io
 import struct
 import warnings
 from dataclasses import dataclass
@@ -75,33 +76,55 @@ class Decoded:
     image: Image.Image | None = None  # the oriented original, kept only for overlays
 
 
-def open_image(path: str | Path, max_pixels: int | None = None) -> Image.Image:
-    """Decode a file with EXIF orientation applied; ImageError for anything unreadable."""
-    path = Path(path)
+@dataclass(frozen=True)
+class ImageBytes:
+    """An encoded image held in memory (a request body): `key` names it in errors."""
+
+    key: str
+    body: bytes
+
+
+def image_file(source: str | Path | ImageBytes):
+    """What Image.open reads for a path or in-memory bytes."""
+    return io.BytesIO(source.body) if isinstance(source, ImageBytes) else source
+
+
+def check_not_empty(source: str | Path | ImageBytes) -> None:
+    """ImageError for an empty file or body (Pillow's own message would be vaguer)."""
+    if isinstance(source, ImageBytes):
+        if not source.body:
+            raise ImageError(source.key, "empty body")
+    elif source.is_file() and source.stat().st_size == 0:
+        raise ImageError(source, "empty file")
+
+
+def open_image(source: str | Path | ImageBytes, max_pixels: int | None = None) -> Image.Image:
+    """Decode a file or ImageBytes with EXIF orientation applied; ImageError if unreadable."""
+    source = source if isinstance(source, ImageBytes) else Path(source)
+    name = source.key if isinstance(source, ImageBytes) else source
     limit = max_pixels if max_pixels is not None else Image.MAX_IMAGE_PIXELS
     try:
-        if path.is_file() and path.stat().st_size == 0:
-            raise ImageError(path, "empty file")
-        with Image.open(path) as img:
+        check_not_empty(source)
+        with Image.open(image_file(source)) as img:
             width, height = img.size
             if limit and width * height > limit:
-                raise ImageError(path, too_big(width, height, limit))
+                raise ImageError(name, too_big(width, height, limit))
             img.load()
             return ImageOps.exif_transpose(img)
     except ImageError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageError(path, f"refused as a decompression bomb ({exc})") from None
+        raise ImageError(name, f"refused as a decompression bomb ({exc})") from None
     except UnidentifiedImageError:
-        raise ImageError(path, "not an image Pillow can read") from None
+        raise ImageError(name, "not an image Pillow can read") from None
     except IsADirectoryError:
-        raise ImageError(path, "is a folder, not an image") from None
+        raise ImageError(name, "is a folder, not an image") from None
     except FileNotFoundError:
-        raise ImageError(path, "no such file (or a dangling link)") from None
+        raise ImageError(name, "no such file (or a dangling link)") from None
     except PermissionError:
-        raise ImageError(path, "permission denied") from None
+        raise ImageError(name, "permission denied") from None
     except DECODE_ERRORS as exc:
-        raise ImageError(path, f"cannot decode: {exc}") from None
+        raise ImageError(name, f"cannot decode: {exc}") from None
 
 
 def too_big(width: int, height: int, limit: int) -> str:
