@@ -30,9 +30,10 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
-	$(PY) -m toolkit.bench.report --out bench
+	$(PY) -m toolkit.study --out bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

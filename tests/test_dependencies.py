@@ -37,19 +37,29 @@ TORCH_FREE += [
     "toolkit.runtime.workers",
 ]
 TORCH_FREE += [
+    "toolkit.timing",
+    "toolkit.plotting",
     "toolkit.bench",
-    "toolkit.bench.stats",
-    "toolkit.bench.measure",
     "toolkit.bench.sweep",
     "toolkit.bench.ops",
     "toolkit.bench.peak",
     "toolkit.bench.plot",
-    "toolkit.bench.runner",
-    "toolkit.bench.inputs",
+    "toolkit.bench.benchmark",
+    "toolkit.bench.feeds",
     "toolkit.bench.machine",
     "toolkit.bench.text",
-    "toolkit.bench.photos",
-    "toolkit.bench.decode_cases",
+]
+# Import time only: the study and the eager side import torch inside the functions that
+# train, export or run eagerly, so importing them (and the CLI) stays light.
+TORCH_FREE += [
+    "toolkit.study",
+    "toolkit.study.photos",
+    "toolkit.study.decode_cases",
+    "toolkit.study.int8_layers",
+    "toolkit.study.pipeline",
+    "toolkit.study.markdown",
+    "toolkit.study.zoo",
+    "toolkit.bench_eager",
 ]
 TORCH_FREE += [
     "toolkit.profile",
@@ -77,7 +87,7 @@ TORCH_FREE += [
     "toolkit.commands.serve",
 ]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
-TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff", "toolkit.bench.int8_layers"]
+TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff"]
 TORCH_FREE += [
     "toolkit.diff",
     "toolkit.diff.compare",

@@ -158,3 +158,22 @@ def load_onnx(path: str | Path, load_external_data: bool = True):
 
         load_external_data_for_model(model_proto, str(path.parent))
     return model_proto
+
+
+def model_bytes(path: str | Path, proto=None) -> int:
+    """Bytes of an ONNX file plus every external data file it names.
+
+    The names come from `proto` when given, else from the file (its weights not loaded)."""
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+
+    path = Path(path)
+    if proto is None:
+        proto = load_onnx(path, load_external_data=False)
+    locations = {
+        entry.value
+        for tensor in _get_all_tensors(proto)
+        if uses_external_data(tensor)
+        for entry in tensor.external_data
+        if entry.key == "location"
+    }
+    return path.stat().st_size + sum((path.parent / loc).stat().st_size for loc in locations)

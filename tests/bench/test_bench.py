@@ -121,7 +121,10 @@ def test_ops_and_plot(lenet, tmp_path, monkeypatch):
 
 def test_against_torch_uses_the_same_inputs(lenet):
     config = BenchConfig(**TINY, batches=(1, 2))
-    rows = run_bench([lenet["onnx"]], config, against_torch=lenet["run"], save=False).to_json()
+    from toolkit.bench_eager import against_torch
+
+    eager_side = against_torch(lenet["run"])
+    rows = run_bench([lenet["onnx"]], config, eager=eager_side, save=False).to_json()
     eager = [r for r in rows if r["mode"] == "torch-eager"]
     assert [r["batch"] for r in eager] == [1, 2]
     for row in eager:

@@ -1,15 +1,15 @@
-"""Latency and throughput of ONNX models: `cnnkit bench`, `cnnkit compare`, `make bench`.
+"""Latency and throughput of ONNX models: the engine of `cnnkit bench` and `cnnkit compare`.
 
-Torch-free: only `toolkit.bench.eager` (the torch eager comparison), `compare` (exports
-the zoo) and `report` import torch, lazily, and this __init__ imports none of them.
+Torch-free, every module: the torch eager side of `--against-torch` lives in
+`toolkit.bench_eager`, and the studies that train and export (`make bench`, the zoo
+comparison) in `toolkit.study`. import-linter holds this (pyproject.toml).
 """
 
-from toolkit.bench.measure import Measurement, time_runs
+from toolkit.bench.benchmark import BenchResult, run_bench
 from toolkit.bench.ops import OpsProfile, parse_trace, profile_ops
 from toolkit.bench.peak import PeakResult, measure_peak
-from toolkit.bench.runner import BenchResult, run_bench
-from toolkit.bench.stats import LatencyStats
 from toolkit.bench.sweep import BenchConfig, BenchEntry
+from toolkit.timing import LatencyStats, Measurement, time_runs
 
 __all__ = [
     "BenchConfig",

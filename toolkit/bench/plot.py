@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
-from toolkit.errors import CnnkitError
+from toolkit.plotting import check_plot_path, pyplot, save
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from toolkit.bench.compare import CompareRow
     from toolkit.bench.sweep import BenchEntry
 
 MAX_HISTOGRAMS = 6  # more overlaid histograms are unreadable
@@ -22,37 +18,6 @@ MAX_HISTOGRAMS = 6  # more overlaid histograms are unreadable
 def series_label(entry: BenchEntry) -> str:
     """Legend text for one (model, threads, device) series."""
     return f"{Path(entry.model).name} t{entry.threads} {entry.device}"
-
-
-def check_plot_path(path: str | Path) -> Path:
-    """A writable figure file name (.png, .svg, .pdf); CnnkitError otherwise."""
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise CnnkitError(f"--plot {path}: expected a .png, .svg or .pdf file name")
-    if path.is_dir():
-        raise CnnkitError(f"--plot {path}: is a folder, expected a file name")
-    return path
-
-
-def pyplot() -> ModuleType:
-    """matplotlib.pyplot on the Agg backend (files only, no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save(figure: Figure, path: Path) -> Path:
-    """Lay out, write and close `figure`; its path."""
-    import matplotlib.pyplot as plt
-
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
 
 
 def plot_bench(entries: Sequence[BenchEntry], path: str | Path) -> Path:
@@ -83,21 +48,4 @@ def plot_bench(entries: Sequence[BenchEntry], path: str | Path) -> Path:
         axis.set_xscale("log", base=2)
         axis.grid(alpha=0.3)
         axis.legend(fontsize="small")
-    return save(figure, path)
-
-
-def plot_compare(rows: Sequence[CompareRow], path: str | Path) -> Path:
-    """Write a figure: p50 latency against GMACs (log-log, labelled) and parameters."""
-    plt = pyplot()
-    path = check_plot_path(path)
-    figure, (cost, size) = plt.subplots(1, 2, figsize=(13, 5))
-    for row in rows:
-        cost.scatter(row.macs / 1e9, row.p50_ms)
-        cost.annotate(row.model, (row.macs / 1e9, row.p50_ms), fontsize="small")
-    cost.set(xscale="log", yscale="log", xlabel="GMACs", ylabel="p50 ms (batch 1)")
-    cost.set_title("latency vs compute")
-    cost.grid(alpha=0.3)
-    names = [row.model for row in rows]
-    size.barh(names, [row.params / 1e6 for row in rows])
-    size.set(xlabel="parameters (M)", title="parameters")
     return save(figure, path)

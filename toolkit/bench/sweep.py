@@ -12,23 +12,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.bench import inputs
-from toolkit.bench.measure import (
-    Measurement,
-    check_counts,
-    current_rss_mb,
-    peak_rss_mb,
-    session_runner,
-    time_runs,
+from toolkit.bench.feeds import (
+    announce_foreign,
+    batch_files,
+    image_batch,
+    image_reading,
+    list_images,
+    plan_inputs,
+    random_inputs,
 )
 from toolkit.errors import CnnkitError
 from toolkit.progress import progress_bar
+from toolkit.timing import Measurement, check_counts, current_rss_mb, peak_rss_mb, time_runs
 
 if TYPE_CHECKING:
     import numpy as np
 
     from toolkit.bench.ops import OpsProfile
     from toolkit.runtime.session import SessionHandle
+    from toolkit.timing import LatencyStats
 
 LATENCY_KEYS = ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "min_ms", "max_ms", "std_ms")
 
@@ -65,7 +67,7 @@ class BenchEntry:
     provider: str
     mode: str  # "session.run", "end-to-end" or "torch-eager"
     input_shape: list[int]
-    stats: object  # LatencyStats
+    stats: LatencyStats
     session_s: float
     first_run_ms: float
     peak_rss_mb: float  # the process high-water mark so far (all configurations before it)
@@ -158,30 +160,47 @@ def make_entry(
     )
 
 
+def session_runner(handle: SessionHandle, feeds: dict) -> Callable[[], object]:
+    """A zero-argument call of session.run on prepared feeds (IOBinding on CUDA, synced)."""
+    session = handle.session
+    if handle.cuda_device_id is None:
+        return lambda: session.run(None, feeds)
+    from toolkit.runtime.session import bind_on_device
+
+    # Inputs go to the GPU before the clock; outputs stay there; each run synchronises.
+    binding = bind_on_device(handle, feeds, [output.name for output in session.get_outputs()])
+
+    def run() -> None:
+        session.run_with_iobinding(binding)
+        binding.synchronize_outputs()
+
+    return run
+
+
 def runner_for(
     handle: SessionHandle, batch: int, config: BenchConfig, announce: bool
 ) -> tuple[Callable, dict, str]:
     """(the call to time, the prepared feeds, the mode) for one batch size."""
-    plans = inputs.plan_inputs(handle, batch, config.input_size)
+    plans = plan_inputs(handle, batch, config.input_size)
     if config.data is None:
         if announce:
-            inputs.announce_foreign(handle, plans)
-        feeds = inputs.random_inputs(plans, config.seed)
+            announce_foreign(handle, plans)
+        feeds = random_inputs(plans, config.seed)
         return session_runner(handle, feeds), feeds, "session.run"
-    files = inputs.batch_files(inputs.list_images(config.data), batch)
-    reading = inputs.image_reading(handle, plans[0].shape[1:], announce)
+    files = batch_files(list_images(config.data), batch)
+    reading = image_reading(handle, plans[0].shape[1:], announce)
     name = plans[0].name
     # the image input first; the others stay random
     feeds = {
-        name: inputs.image_batch(reading, files),
-        **inputs.random_inputs(plans[1:], config.seed),
+        name: image_batch(reading, files),
+        **random_inputs(plans[1:], config.seed),
     }
     if not config.end_to_end:
         return session_runner(handle, feeds), feeds, "session.run"
     session = handle.session
     # The clock covers decoding and preprocessing every file, then session.run.
     return (
-        lambda: session.run(None, {**feeds, name: inputs.image_batch(reading, files)}),
+        lambda: session.run(None, {**feeds, name: image_batch(reading, files)}),
         feeds,
         "end-to-end",
     )

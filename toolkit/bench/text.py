@@ -1,4 +1,4 @@
-"""Human-readable bench and compare output (rich tables on stdout): the formatting edge."""
+"""Human-readable bench output (rich tables on stdout): the formatting edge."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from toolkit.bench.compare import CompareRow
-    from toolkit.bench.runner import BenchResult
+    from toolkit.bench.benchmark import BenchResult
     from toolkit.bench.sweep import BenchEntry
 
 
@@ -142,30 +141,3 @@ def print_bench(result: BenchResult, console: Console | None = None) -> None:
                     f"= {e.gflops / peak.gflops:.0%} of peak",
                     highlight=False,
                 )
-
-
-def compare_table(rows: Sequence[CompareRow]) -> Table:
-    """One row per zoo model at its default input, batch 1."""
-    table = Table(title="cnnkit compare (default input, batch 1)")
-    columns = ("model", "task", "input", "params", "ONNX params", "MMACs", "RF px", "ONNX MB")
-    for column in (*columns, "p50 ms"):
-        table.add_column(column, justify="left" if column in ("model", "task") else "right")
-    for row in rows:
-        table.add_row(
-            row.model,
-            row.task,
-            "x".join(map(str, row.input_size)),
-            f"{row.params:,}",
-            f"{row.onnx_params:,}",
-            f"{row.macs / 1e6:,.1f}",
-            "-" if row.receptive_field is None else f"{row.receptive_field:g}",
-            f"{row.onnx_bytes / 1e6:.1f}",
-            ms(row.p50_ms),
-        )
-    return table
-
-
-def print_compare(rows: Sequence[CompareRow], console: Console | None = None) -> None:
-    """Print the compare table."""
-    console = console or Console(width=None if sys.stdout.isatty() else 150)
-    console.print(compare_table(rows))

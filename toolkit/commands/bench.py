@@ -1,4 +1,4 @@
-"""`cnnkit bench` and `cnnkit compare`: flags -> toolkit.bench."""
+"""`cnnkit bench` and `cnnkit compare`: flags -> toolkit.bench and toolkit.study.zoo."""
 
 from __future__ import annotations
 
@@ -118,9 +118,12 @@ def bench_cmd(
         gflops=not no_gflops,
         quiet=quiet or as_json,
     )
-    result = run_bench(
-        models, config, against_torch=against_torch, peak=peak, plot=plot, save=not no_save
-    )
+    eager = None
+    if against_torch:
+        from toolkit.bench_eager import against_torch as eager_side
+
+        eager = eager_side(against_torch)
+    result = run_bench(models, config, eager=eager, peak=peak, plot=plot, save=not no_save)
     if as_json:
         print_json(result.to_json())
     else:
@@ -173,8 +176,7 @@ def compare_cmd(names, iterations, warmup, threads, cache, plot, as_json, quiet)
       cnnkit compare --models lenet5,alexnet,resnet18 --json
       cnnkit compare --models all --cache zoo-onnx/ --plot zoo.png
     """
-    from toolkit.bench.compare import compare_models
-    from toolkit.bench.text import print_compare
+    from toolkit.study.zoo import compare_models, print_compare
 
     chosen = [n.strip() for n in names.split(",") if n.strip()] if names is not None else None
     if chosen == []:

@@ -13,7 +13,7 @@ CEILING_DB = 150.0  # identical tensors (infinite SQNR) are drawn here
 
 def plot_layers(report, path: str | Path) -> Path:
     """Write the plot to `path` (.png, .svg or .pdf); needs matplotlib (train extra)."""
-    from toolkit.bench.plot import check_plot_path, pyplot, save
+    from toolkit.plotting import check_plot_path, pyplot, save
 
     path = check_plot_path(path)
     try:

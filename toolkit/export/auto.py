@@ -76,7 +76,7 @@ class QuantizeRefused(CnnkitError):
 
 def batch_latency_ms(path: Path, x: np.ndarray, batch: int, runs: int = 30) -> float:
     """Median wall time of one run at `batch` (samples repeated when there are fewer)."""
-    from toolkit.bench.measure import time_runs
+    from toolkit.timing import time_runs
 
     session = cpu_session(path)
     sample = np.resize(x, (batch, *x.shape[1:])).astype(np.float32)

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 from onnxruntime import InferenceSession
 
-from toolkit.bench.measure import time_runs
 from toolkit.export.calibration import Samples
 from toolkit.runtime.masks import IGNORE
 from toolkit.runtime.session import open_session
+from toolkit.timing import time_runs
 
 EVAL_BATCH = 32
 LATENCY_RUNS = 30

@@ -17,7 +17,7 @@ from toolkit.export.simplify import node_count
 from toolkit.export.simplify import simplify as slim
 from toolkit.export.source import ExportSource, from_module, resolve_source
 from toolkit.export.status import status
-from toolkit.onnxfile import write_metadata
+from toolkit.onnxfile import model_bytes, write_metadata
 
 
 @dataclass
@@ -166,7 +166,7 @@ def _export(
             with status("checking parity with onnxruntime", quiet):
                 rows += _parity(model, str(tmp), size, task, atol, rtol, stage)
         _refuse_on_mismatch(rows, atol, rtol, out)
-        size_bytes = _file_bytes(tmp)
+        size_bytes = model_bytes(tmp)
         publish(tmp, out)
     return ExportReport(
         path=out,
@@ -222,8 +222,3 @@ def _refuse_on_mismatch(rows: list[dict], atol: float, rtol: float, out: Path) -
             f"{worst['max_abs']:.3g}, max rel {worst['max_rel']:.3g} beyond atol {atol:g} / "
             f"rtol {rtol:g}; {out} not written"
         )
-
-
-def _file_bytes(path: Path) -> int:
-    data = path.with_name(path.name + ".data")
-    return path.stat().st_size + (data.stat().st_size if data.exists() else 0)

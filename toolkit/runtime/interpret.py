@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.errors import CnnkitError
-from toolkit.onnxfile import load_onnx, read_metadata
+from toolkit.onnxfile import load_onnx, model_bytes, read_metadata
 from toolkit.runtime.decide import (
     Decider,
     TensorInfo,
@@ -141,18 +141,6 @@ FLAG_OF = {
 }
 
 
-def file_bytes(proto, path: Path) -> int:
-    """Bytes of the file and of every external data file it names."""
-    from onnx.external_data_helper import _get_all_tensors, uses_external_data
-
-    locations = set()
-    for tensor in _get_all_tensors(proto):
-        if uses_external_data(tensor):
-            locations.update(e.value for e in tensor.external_data if e.key == "location")
-    extra = sum((path.parent / loc).stat().st_size for loc in locations)
-    return path.stat().st_size + extra
-
-
 def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretation:
     """Read an ONNX file once and decide how images go in and results come out."""
     flags = flags or SpecFlags()
@@ -164,7 +152,7 @@ def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretatio
     meta = read_metadata(proto, path)
     facts = dict(
         path=str(path),
-        file_bytes=file_bytes(proto, path),
+        file_bytes=model_bytes(path, proto),
         ir_version=int(proto.ir_version),
         opsets={(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import},
         producer=" ".join(p for p in (proto.producer_name, proto.producer_version) if p),

@@ -52,7 +52,7 @@ def plot_load(levels: Sequence[LevelResult], path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise CnnkitError(f"--plot {path}: expected a .png, .svg or .pdf file name")
-    from toolkit.bench.plot import pyplot, save
+    from toolkit.plotting import pyplot, save
 
     try:
         plt = pyplot()

@@ -1,5 +1,7 @@
-"""Benchmark inputs, prepared before the clock: random tensors of the declared shape, or
-real images through the runtime's preprocessing (`--data DIR`)."""
+"""Benchmark feeds, prepared before the clock: random tensors of the declared shape, or
+real images through the runtime's preprocessing (`--data DIR`).
+
+(Not toolkit.runtime.inputs, which finds the image files `cnnkit infer` reads.)"""
 
 from __future__ import annotations
 

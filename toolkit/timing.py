@@ -1,23 +1,67 @@
-"""The measurement loop: a first run, warmup runs, then timed runs by count or by duration.
+"""Timing loops and latency statistics, shared by export (fp32 vs int8) and bench.
 
-The clock covers only the callable it is given; inputs are prepared before it is built.
+Torch-free and below both: a first run, warmup runs, then timed runs by count or by
+duration; the clock covers only the callable it is given (inputs are prepared before it).
+Results are numbers (`LatencyStats`), formatted only at the edge.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from toolkit.bench.stats import LatencyStats
+import numpy as np
+
 from toolkit.errors import CnnkitError
 
-if TYPE_CHECKING:
-    from toolkit.runtime.session import SessionHandle
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Summary of per-run latencies, in milliseconds."""
+
+    count: int
+    min_ms: float
+    max_ms: float
+    mean_ms: float
+    std_ms: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    total_s: float
+
+    @classmethod
+    def from_timings(cls, seconds: Sequence[float]) -> LatencyStats:
+        """Summarise per-run wall times given in seconds (percentiles interpolate linearly)."""
+        if len(seconds) == 0:
+            raise ValueError("no timings to summarise")
+        ms = np.asarray(seconds, dtype=np.float64) * 1e3
+        p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+        return cls(
+            count=int(ms.size),
+            min_ms=float(ms.min()),
+            max_ms=float(ms.max()),
+            mean_ms=float(ms.mean()),
+            # Sample standard deviation: the runs are a sample of the latency distribution.
+            std_ms=float(ms.std(ddof=1)) if ms.size > 1 else 0.0,
+            p50_ms=float(p50),
+            p90_ms=float(p90),
+            p99_ms=float(p99),
+            total_s=float(ms.sum() / 1e3),
+        )
+
+    def throughput(self, batch: int) -> float:
+        """Images per second: all images processed over all timed runs' total time."""
+        return batch * self.count / self.total_s if self.total_s > 0 else float("inf")
+
+    def to_dict(self) -> dict:
+        """Plain dict of the fields (JSON-ready)."""
+        return asdict(self)
+
 
 DEFAULT_ITERATIONS = 50
 
@@ -98,30 +142,5 @@ def current_rss_mb() -> float | None:
     statm = Path("/proc/self/statm")
     if not statm.is_file():
         return None
-    import os
-
     pages = int(statm.read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
-
-
-def session_runner(handle: SessionHandle, feeds: dict) -> Callable[[], object]:
-    """A zero-argument call of session.run on prepared feeds (IOBinding on CUDA, synced)."""
-    session = handle.session
-    device_id = getattr(handle, "cuda_device_id", None)
-    if device_id is None:
-        return lambda: session.run(None, feeds)
-    import onnxruntime as ort
-
-    # Inputs go to the GPU before the clock; outputs stay there; each run synchronises.
-    binding = session.io_binding()
-    for name, array in feeds.items():
-        on_device = ort.OrtValue.ortvalue_from_numpy(array, "cuda", device_id)
-        binding.bind_ortvalue_input(name, on_device)
-    for output in session.get_outputs():
-        binding.bind_output(output.name, "cuda", device_id)
-
-    def run() -> None:
-        session.run_with_iobinding(binding)
-        binding.synchronize_outputs()
-
-    return run

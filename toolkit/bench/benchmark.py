@@ -1,20 +1,27 @@
 """`cnnkit bench` as one call: sweep, optional torch eager, ratios, GFLOP/s, peak,
-bench.json beside run folders, and the plot."""
+bench.json beside run folders, and the plot.
+
+(Not toolkit.runtime.runner, which runs `cnnkit infer` over many images.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.bench.machine import announce, describe_machine
 from toolkit.bench.peak import PeakResult, measure_peak
-from toolkit.bench.plot import check_plot_path
 from toolkit.bench.sweep import BenchConfig, BenchEntry, add_ratios, sweep
 from toolkit.errors import CnnkitError
 from toolkit.onnxfile import check_onnx_path
+from toolkit.plotting import check_plot_path
 from toolkit.progress import note
 from toolkit.safeio import write_json
+
+# A second side timed on the first model's exact inputs ({batch: array}), after the ORT
+# sweep: `--against-torch` passes toolkit.bench_eager.against_torch(checkpoint). Given as a
+# callable so that this torch-free package never imports the torch side.
+EagerSide = Callable[[BenchConfig, dict], list[BenchEntry]]
 
 
 @dataclass
@@ -42,7 +49,7 @@ def flops_per_image(path: str | Path, size: Sequence[int] | dict) -> float | Non
     """FLOPs of one image through the model from toolkit.profile; None (announced) if unknown.
 
     `size` is C,H,W, or {input name: dims after the batch} as the model takes them."""
-    from toolkit.profile import profile_onnx
+    from toolkit.profile.profiler import profile_onnx  # the graph side only: no torch
 
     try:
         profile = profile_onnx(path, input_size=size, batch=1)
@@ -67,28 +74,6 @@ def add_gflops(entries: list[BenchEntry], reference: str | Path) -> None:
         flops = cache[key]
         if flops:
             entry.gflops = flops * entry.batch / (entry.stats.p50_ms / 1e3) / 1e9
-
-
-def torch_entries(source: Path, config: BenchConfig, first_inputs: dict) -> list[BenchEntry]:
-    """The first model's exact inputs through torch eager, per thread count (CPU only)."""
-    from toolkit.bench.eager import bench_module, load_eager_model
-
-    if "cpu" not in config.devices:
-        note("note: --against-torch runs torch on CPU only; add cpu to --device")
-        return []
-    model, meta, load_s = load_eager_model(source)
-    expected = tuple(meta.get("input_size") or ())
-    for array in first_inputs.values():
-        if config.input_size is None and expected and tuple(array.shape[1:]) != expected:
-            raise CnnkitError(
-                f"--against-torch {source}: its input is {list(expected)}, the first model's "
-                f"is {list(array.shape[1:])}"
-            )
-    label = f"{source} (torch eager)"
-    entries = []
-    for threads in config.threads:
-        entries += bench_module(model, label, dict(first_inputs), threads, config, load_s)
-    return entries
 
 
 def run_folder(model_path: Path) -> Path | None:
@@ -127,7 +112,7 @@ def run_bench(
     paths: Sequence[str | Path],
     config: BenchConfig | None = None,
     *,
-    against_torch: str | Path | None = None,
+    eager: EagerSide | None = None,
     peak: bool = False,
     plot: str | Path | None = None,
     save: bool = True,
@@ -137,7 +122,7 @@ def run_bench(
     paths = [model_file(path) for path in paths]
     if not paths and not peak:
         raise CnnkitError("give at least one MODEL.onnx (or --peak alone)")
-    if against_torch is not None and config.end_to_end:
+    if eager is not None and config.end_to_end:
         raise CnnkitError("--against-torch compares session.run; drop --end-to-end")
     twice = sorted({str(p) for p in paths if list(map(str, paths)).count(str(p)) > 1})
     if twice:
@@ -151,8 +136,8 @@ def run_bench(
         announce(machine["state"])
     first_inputs: dict = {}
     entries = sweep(list(paths), config, first_inputs) if paths else []
-    if against_torch is not None and entries:
-        entries += torch_entries(Path(against_torch), config, first_inputs)
+    if eager is not None and entries:
+        entries += eager(config, first_inputs)
     add_ratios(entries)
     if config.gflops and entries:
         add_gflops(entries, paths[0])

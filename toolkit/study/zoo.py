@@ -2,19 +2,28 @@
 
 Parameters, MACs and receptive field from toolkit.profile, ONNX file size, and the ORT
 p50 latency at batch 1: why architectures evolved the way they did, by measurement.
-Exporting needs torch (toolkit.export, imported lazily); measuring does not.
+A study over the library: it exports the zoo (toolkit.export, torch, imported lazily so
+`cnnkit --help` stays fast) and times each file with the bench engine; then the table
+and the figure.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.console import Console
+from rich.table import Table
+
 from toolkit.bench.sweep import BenchConfig, check_config, sweep
+from toolkit.bench.text import ms
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import model_bytes
+from toolkit.plotting import check_plot_path, pyplot, save
 from toolkit.progress import note, progress_bar
 
 if TYPE_CHECKING:
@@ -81,12 +90,6 @@ def largest_field(profile: Profile) -> float | None:
     return max(fields) if fields else None
 
 
-def onnx_bytes(path: Path) -> int:
-    """Size of the model file plus any external-data files beside it."""
-    extra = path.parent / (path.name + ".data")
-    return path.stat().st_size + (extra.stat().st_size if extra.is_file() else 0)
-
-
 def torch_params(name: str) -> int:
     """Parameters of the zoo model at its defaults, built on the meta device (no weights)."""
     import torch
@@ -113,7 +116,7 @@ def measure_row(name: str, path: Path, config: BenchConfig) -> CompareRow:
         macs=profile.totals.macs,
         flops=profile.totals.flops,
         receptive_field=largest_field(profile),
-        onnx_bytes=onnx_bytes(path),
+        onnx_bytes=model_bytes(path),
         p50_ms=entry.stats.p50_ms,
         throughput_ips=entry.throughput_ips,
     )
@@ -142,8 +145,6 @@ def compare_models(
     if cache is not None and Path(cache).is_file():
         raise CnnkitError(f"--cache {cache}: is a file, expected a folder")
     if plot is not None:
-        from toolkit.bench.plot import check_plot_path
-
         check_plot_path(plot)
     chosen = resolve_names(names)
     rows = []
@@ -157,7 +158,49 @@ def compare_models(
                 rows.append(measure_row(name, exported(name, folder, quiet), config))
                 bar.advance(task)
     if plot is not None:
-        from toolkit.bench.plot import plot_compare
-
         plot_compare(rows, plot)
     return rows
+
+
+def compare_table(rows: Sequence[CompareRow]) -> Table:
+    """One row per zoo model at its default input, batch 1."""
+    table = Table(title="cnnkit compare (default input, batch 1)")
+    columns = ("model", "task", "input", "params", "ONNX params", "MMACs", "RF px", "ONNX MB")
+    for column in (*columns, "p50 ms"):
+        table.add_column(column, justify="left" if column in ("model", "task") else "right")
+    for row in rows:
+        table.add_row(
+            row.model,
+            row.task,
+            "x".join(map(str, row.input_size)),
+            f"{row.params:,}",
+            f"{row.onnx_params:,}",
+            f"{row.macs / 1e6:,.1f}",
+            "-" if row.receptive_field is None else f"{row.receptive_field:g}",
+            f"{row.onnx_bytes / 1e6:.1f}",
+            ms(row.p50_ms),
+        )
+    return table
+
+
+def print_compare(rows: Sequence[CompareRow], console: Console | None = None) -> None:
+    """Print the compare table."""
+    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    console.print(compare_table(rows))
+
+
+def plot_compare(rows: Sequence[CompareRow], path: str | Path) -> Path:
+    """Write a figure: p50 latency against GMACs (log-log, labelled) and parameters."""
+    plt = pyplot()
+    path = check_plot_path(path)
+    figure, (cost, size) = plt.subplots(1, 2, figsize=(13, 5))
+    for row in rows:
+        cost.scatter(row.macs / 1e9, row.p50_ms)
+        cost.annotate(row.model, (row.macs / 1e9, row.p50_ms), fontsize="small")
+    cost.set(xscale="log", yscale="log", xlabel="GMACs", ylabel="p50 ms (batch 1)")
+    cost.set_title("latency vs compute")
+    cost.grid(alpha=0.3)
+    names = [row.model for row in rows]
+    size.barh(names, [row.params / 1e6 for row in rows])
+    size.set(xlabel="parameters (M)", title="parameters")
+    return save(figure, path)

@@ -1,4 +1,4 @@
-"""`make bench`'s report in quick mode: every section present, numbers positive and sane."""
+"""The `make bench` study in quick mode: every section present, numbers positive and sane."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from toolkit.bench.report import build_report
+from toolkit.study.pipeline import build_report
 
 
 @pytest.fixture(scope="module")

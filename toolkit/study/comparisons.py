@@ -1,7 +1,8 @@
 """The comparisons of `make bench`, each measured in one run side by side.
 
-Every function returns plain numbers (a dict); report.py orders them and report_md.py
-renders them. Torch is only used through toolkit.export and the eager comparison.
+Every function returns plain numbers (a dict); pipeline.py orders them into a
+StudyReport and markdown.py renders it. Torch is only used through toolkit.export and
+the eager comparison (toolkit.bench_eager).
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolkit.bench import BenchConfig, run_bench
 from toolkit.bench.machine import int8_ratio, vector_extensions
-from toolkit.bench.runner import run_bench
-from toolkit.bench.sweep import BenchConfig
+from toolkit.bench_eager import against_torch
 
 if TYPE_CHECKING:
     from toolkit.bench.peak import PeakResult
-    from toolkit.bench.report import ReportPlan
     from toolkit.runtime.session import SessionHandle
+    from toolkit.study.plan import StudyPlan
 
 RUNNER_TARGET = 0.90  # runner images/s over raw session.run images/s
 
 
-def bench_config(plan: ReportPlan, batches: Sequence[int]) -> BenchConfig:
+def bench_config(plan: StudyPlan, batches: Sequence[int]) -> BenchConfig:
     """The report's measurement settings for some batch sizes."""
     return BenchConfig(
         batches=tuple(batches),
@@ -41,10 +42,13 @@ def by_batch(entries: list[dict], mode: str) -> dict[int, dict]:
     return {e["batch"]: e for e in entries if e["mode"] == mode}
 
 
-def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan: ReportPlan) -> dict:
+def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan: StudyPlan) -> dict:
     """onnxruntime fp32 against torch eager on the same inputs, same threads."""
     result = run_bench(
-        [onnx_path], bench_config(plan, plan.eager_batches), against_torch=checkpoint, save=False
+        [onnx_path],
+        bench_config(plan, plan.eager_batches),
+        eager=against_torch(checkpoint),
+        save=False,
     )
     entries = result.to_json()
     ort, eager = by_batch(entries, "session.run"), by_batch(entries, "torch-eager")
@@ -96,7 +100,7 @@ def top1_agreement(fp32: Path, int8: Path, size: tuple[int, int, int], threads: 
     }
 
 
-def int8_vs_fp32(fp32: Path, size: tuple[int, int, int], plan: ReportPlan) -> dict:
+def int8_vs_fp32(fp32: Path, size: tuple[int, int, int], plan: StudyPlan) -> dict:
     """Static int8 (calibrated on the run's training data) against fp32: speed and agreement."""
     from toolkit.export import quantize_onnx
 
@@ -145,13 +149,13 @@ def write_pngs(folder: Path, size: tuple[int, int, int], count: int) -> list[Pat
     return paths
 
 
-def raw_ips(onnx_path: Path, plan: ReportPlan) -> float:
+def raw_ips(onnx_path: Path, plan: StudyPlan) -> float:
     """session.run images/s on pre-decoded random tensors at the runner's batch size."""
     (raw,) = run_bench([onnx_path], bench_config(plan, [plan.runner_batch]), save=False).to_json()
     return raw["throughput_ips"]
 
 
-def run_folder(onnx_path: Path, inputs: list, plan: ReportPlan, out: Path, decode: str = "fast"):
+def infer_inputs(onnx_path: Path, inputs: list, plan: StudyPlan, out: Path, decode: str = "fast"):
     """`run_inference` over the inputs, batch and threads of the plan; its summary."""
     from toolkit.runtime import run_inference
 
@@ -182,13 +186,11 @@ def runner_row(summary, raw: float, target: float) -> dict:
     }
 
 
-def runner_vs_raw(
-    onnx_path: Path, size: tuple[int, int, int], plan: ReportPlan, work: Path
-) -> dict:
+def runner_vs_raw(onnx_path: Path, size: tuple[int, int, int], plan: StudyPlan, work: Path) -> dict:
     """`run_inference` over PNG files against session.run on pre-decoded tensors, batch 8."""
     folder = work / "pngs"
     write_pngs(folder, size, plan.runner_images)
-    summary = run_folder(onnx_path, [folder], plan, work / "preds")
+    summary = infer_inputs(onnx_path, [folder], plan, work / "preds")
     return {
         "images": plan.runner_images,
         "batch": plan.runner_batch,

@@ -20,13 +20,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.bench.runner import run_bench
-from toolkit.bench.sections import bench_config, write_pngs
+from toolkit.bench import run_bench
 from toolkit.errors import CnnkitError
 from toolkit.serve.loadgen import LevelResult, LoadConfig, run_load
+from toolkit.study.comparisons import bench_config, write_pngs
+from toolkit.study.prepare import export
 
 if TYPE_CHECKING:
-    from toolkit.bench.report import ReportPlan
+    from toolkit.study.plan import StudyPlan
 
 SERVE_TARGET = 0.85  # serve requests/s over raw session.run images/s
 LATENCY_BUDGET_MS = 3.0  # serve p50 at concurrency 1 over raw batch-1 p50
@@ -55,7 +56,7 @@ def served(name: str, model: Path, *args: str) -> Iterator[str]:
         process.stderr.close()
 
 
-def load(url: str, pngs: list[Path], concurrency: int, plan: ReportPlan) -> LevelResult:
+def load(url: str, pngs: list[Path], concurrency: int, plan: StudyPlan) -> LevelResult:
     """One concurrency level of the load generator."""
     config = LoadConfig(
         url=url,
@@ -70,7 +71,7 @@ def load(url: str, pngs: list[Path], concurrency: int, plan: ReportPlan) -> Leve
     return level
 
 
-def raw(onnx_path: Path, batch: int, plan: ReportPlan) -> dict:
+def raw(onnx_path: Path, batch: int, plan: StudyPlan) -> dict:
     """session.run on pre-decoded tensors at one batch size (the bench entry)."""
     (entry,) = run_bench([onnx_path], bench_config(plan, [batch]), save=False).to_json()
     return entry
@@ -90,7 +91,7 @@ def level_dict(level: LevelResult) -> dict:
     }
 
 
-def big_model(onnx_path: Path, size: tuple[int, int, int], plan: ReportPlan, work: Path) -> dict:
+def big_model(onnx_path: Path, size: tuple[int, int, int], plan: StudyPlan, work: Path) -> dict:
     """Throughput at concurrency 16 and latency at concurrency 1 against raw session.run."""
     pngs = write_pngs(work / "serve-pngs", size, 32)
     batch = plan.serve_batch
@@ -124,7 +125,6 @@ def lenet_onnx(work: Path) -> Path:
     import torch
 
     from toolkit import models
-    from toolkit.bench.report import export
     from toolkit.train.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
@@ -144,7 +144,7 @@ def lenet_onnx(work: Path) -> Path:
     return export(save_checkpoint(checkpoint, folder / "best.pt"), folder / "model.onnx", False)
 
 
-def small_model(plan: ReportPlan, work: Path) -> dict:
+def small_model(plan: StudyPlan, work: Path) -> dict:
     """LeNet-5 at concurrency 64: requests/s with batching against --max-batch 1."""
     onnx_path = lenet_onnx(work)
     pngs = write_pngs(work / "serve-digits", (1, 32, 32), 64)
@@ -164,7 +164,7 @@ def small_model(plan: ReportPlan, work: Path) -> dict:
     }
 
 
-def serve_vs_raw(onnx_path: Path, size: tuple[int, int, int], plan: ReportPlan, work: Path):
+def serve_vs_raw(onnx_path: Path, size: tuple[int, int, int], plan: StudyPlan, work: Path):
     """The serving section: the big model's two figures and LeNet-5's batching ratio."""
     return {
         "big": big_model(onnx_path, tuple(size), plan, work),

@@ -1,4 +1,4 @@
-"""REPORT.md from the report dict: one short section and table per comparison."""
+"""REPORT.md from a StudyReport: one short section and table per comparison."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from toolkit.study.results import StudyReport
 
 
 def table(header: list[str], rows: list[list]) -> list[str]:
@@ -31,9 +33,9 @@ def load_text(state: dict | None) -> str:
     return " / ".join(f"{v:.2f}" for v in load) if load else "unknown"
 
 
-def machine_section(report: dict) -> list[str]:
+def machine_section(report: StudyReport) -> list[str]:
     """Where and how it was measured, and how busy the machine was."""
-    m, plan = report["machine"], report["plan"]
+    m, plan = report.machine, report.plan
     state = m.get("state") or {}
     cores = state.get("cores") or {}
     quota = cores.get("quota")
@@ -50,8 +52,8 @@ def machine_section(report: dict) -> list[str]:
         f"- {m['platform']}, Python {m['python']}",
         f"- onnxruntime {m['onnxruntime']}, onnx {m['onnx']}, torch {m['torch']}, "
         f"numpy {m['numpy']}",
-        f"- {plan['threads']} threads for onnxruntime and torch; per configuration a cold "
-        f"first run, {plan['warmup']} warmup and {plan['iterations']} timed runs; the clock covers "
+        f"- {plan.threads} threads for onnxruntime and torch; per configuration a cold "
+        f"first run, {plan.warmup} warmup and {plan.iterations} timed runs; the clock covers "
         "session.run / the forward pass only, inputs are prepared before it.",
         "",
     ]
@@ -100,6 +102,45 @@ def int8_section(s: dict) -> list[str]:
         f"File size {s['fp32_bytes'] / 1e6:.1f} MB -> {s['int8_bytes'] / 1e6:.1f} MB.",
         "",
         *table(["batch", "fp32 p50 ms", "int8 p50 ms", "int8 speedup"], rows),
+    ]
+
+
+def _db(value) -> str:
+    return "inf" if value is None else f"{value:.1f}"
+
+
+def int8_layers_section(section: dict) -> list[str]:
+    """int8 vs fp32 layer by layer (`cnnkit diff --layerwise`)."""
+    diff = section["diff"]
+    out = diff["outputs"][0]
+    agreement = diff["agreement"]
+    layers = [
+        [i, row["name"], row["op"], _db(row["sqnr_db"]), _db(row["worst_channel_sqnr_db"]),
+         "yes" if row["ok"] else "**NO**"]
+        for i, row in enumerate(diff["layers"])
+    ]  # fmt: skip
+    weights = [
+        [row["node"], row["channels"], _db(row["sqnr_db"]), _db(row["worst_channel_sqnr_db"])]
+        for row in diff["weights"]
+    ]
+    first = diff["first_failing"]
+    return [
+        f"## INT8 vs fp32 layer by layer ({section['model']}, `cnnkit diff --layerwise`)",
+        "",
+        f"`cnnkit diff {section['int8_file']} model.onnx --layerwise` on {diff['samples']} "
+        f"images of the {diff['inputs']}: top-1 agreement "
+        f"{agreement['top1_agreement']:.1%}; logits SQNR {_db(out['sqnr_db'])} dB, cosine "
+        f"{out['cosine']:.5f}, max abs {out['max_abs']:.3g}. Rule: {diff['rule']}. "
+        + (f"First tensor out of tolerance: `{first}`." if first else "Every tensor passes."),
+        "",
+        f"![SQNR per layer]({section['png']})",
+        "",
+        *table(["#", "tensor", "op", "SQNR dB", "worst channel dB", "ok"], layers),
+        "",
+        "Conv weights, float vs dequantised int8 (per-channel):",
+        "",
+        *table(["node", "channels", "SQNR dB", "worst channel dB"], weights),
+        "",
     ]
 
 
@@ -292,26 +333,22 @@ def training_section(s: dict) -> list[str]:
     ]
 
 
-def render_markdown(report: dict) -> str:
+def render_markdown(report: StudyReport) -> str:
     """The whole REPORT.md."""
-    s = report["sections"]
+    s = report.sections
     title = "# cnnkit benchmark report" + (
-        " (quick mode: tiny sizes, not real numbers)" if report["quick"] else ""
+        " (quick mode: tiny sizes, not real numbers)" if report.quick else ""
     )
-    lines = [title, "", f"Measured in one run of {report['seconds']:.0f} s.", ""]
+    lines = [title, "", f"Measured in one run of {report.seconds:.0f} s.", ""]
     lines += machine_section(report)
-    lines += eager_section(s["ort_vs_eager"])
-    lines += int8_section(s["int8_vs_fp32"])
-    if "int8_layers" in s:
-        from toolkit.bench.int8_layers import markdown
-
-        lines += markdown(s["int8_layers"])
-    lines += runner_section(s["runner_vs_raw"])
-    if "serve_vs_raw" in s:
-        lines += serve_section(s["serve_vs_raw"])
-    lines += photos_section(s["photos_vs_raw"])
-    lines += agreement_section(s["decode_agreement"])
-    lines += peak_section(s["achieved_vs_peak"])
-    lines += process_section(s["processes"])
-    lines += training_section(s["training"])
+    lines += eager_section(s.ort_vs_eager)
+    lines += int8_section(s.int8_vs_fp32)
+    lines += int8_layers_section(s.int8_layers)
+    lines += runner_section(s.runner_vs_raw)
+    lines += serve_section(s.serve_vs_raw)
+    lines += photos_section(s.photos_vs_raw)
+    lines += agreement_section(s.decode_agreement)
+    lines += peak_section(s.achieved_vs_peak)
+    lines += process_section(s.processes)
+    lines += training_section(s.training)
     return "\n".join(lines)

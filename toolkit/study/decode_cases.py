@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.bench.photos import write_big_digits, write_photos
-from toolkit.bench.sections import raw_ips, run_folder, runner_row
+from toolkit.study.comparisons import infer_inputs, raw_ips, runner_row
+from toolkit.study.photos import write_big_digits, write_photos
 
 if TYPE_CHECKING:
-    from toolkit.bench.report import ReportPlan
+    from toolkit.study.plan import StudyPlan
 
 PHOTO_TARGET = 0.6  # runner images/s over raw session.run images/s on 12 MP JPEGs
 AGREEMENT_TARGET = 0.995  # top-1 of scaled decoding equal to full decoding
@@ -28,12 +28,12 @@ def mean_bytes(paths: list[Path]) -> float:
     return sum(p.stat().st_size for p in paths) / len(paths)
 
 
-def photos_vs_raw(onnx_path: Path, plan: ReportPlan, work: Path) -> dict:
+def photos_vs_raw(onnx_path: Path, plan: StudyPlan, work: Path) -> dict:
     """The runner over photo-sized JPEGs (fast decode; full on a subset) vs raw session.run."""
     folder = work / "photos"
     photos = write_photos(folder, plan.photos, size=plan.photo_size)
-    fast = run_folder(onnx_path, [folder], plan, work / "photo-preds")
-    full = run_folder(
+    fast = infer_inputs(onnx_path, [folder], plan, work / "photo-preds")
+    full = infer_inputs(
         onnx_path, photos[: plan.photos_full], plan, work / "photo-preds-full", decode="full"
     )
     raw = raw_ips(onnx_path, plan)
@@ -53,17 +53,17 @@ def labels_by_path(results: Path) -> dict[str, str]:
     return {row["path"]: row["label"] for row in rows if row["status"] == "ok"}
 
 
-def train_lenet(plan: ReportPlan, work: Path) -> Path:
+def train_lenet(plan: StudyPlan, work: Path) -> Path:
     """A LeNet-5 trained on digits (cnnkit fit, then export); its .onnx path."""
-    from toolkit.bench.train_speed import train_with_fit
     from toolkit.export import export_onnx
+    from toolkit.study.train_speed import train_with_fit
 
     size = (1, 32, 32)
     run_dir = train_with_fit("lenet5", size, plan.accuracy_epochs, 64, None, work / "lenet-runs")
     return export_onnx(run_dir, out=run_dir / "model.onnx", parity=False, quiet=True).path
 
 
-def decode_agreement(plan: ReportPlan, work: Path) -> dict:
+def decode_agreement(plan: StudyPlan, work: Path) -> dict:
     """Top-1 of LeNet-5 on 12 MP JPEG digits: scaled (fast) decoding against full decoding."""
     from toolkit.data import split_arrays
 
@@ -74,7 +74,7 @@ def decode_agreement(plan: ReportPlan, work: Path) -> dict:
     paths = write_big_digits(folder, images[:count], size=plan.photo_size)
     runs = {}
     for mode in ("fast", "full"):
-        summary = run_folder(onnx_path, [folder], plan, work / f"digits-{mode}", decode=mode)
+        summary = infer_inputs(onnx_path, [folder], plan, work / f"digits-{mode}", decode=mode)
         runs[mode] = (summary, labels_by_path(Path(summary.results)))
     fast, full = runs["fast"][1], runs["full"][1]
     truth = {str(p): classes[int(t)] for p, t in zip(paths, targets[:count], strict=True)}

@@ -1,11 +1,14 @@
-"""The same inputs through torch eager (inference mode, same thread count).
+"""`cnnkit bench --against-torch`: the same inputs through torch eager (inference mode,
+same thread count), timed with the same loop as onnxruntime.
 
-The only bench module that touches torch, imported lazily and never by the package
-__init__, so `import toolkit.bench` stays torch-free.
+Outside toolkit.bench on purpose: the bench package never imports torch (import-linter's
+contract in pyproject.toml), so the eager side sits above it and above toolkit.train, and
+`run_bench` receives it as a callable (`eager=against_torch(checkpoint)`).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from toolkit.bench.measure import current_rss_mb, peak_rss_mb, time_runs
 from toolkit.bench.sweep import BenchConfig, BenchEntry
+from toolkit.errors import CnnkitError
+from toolkit.progress import note
+from toolkit.timing import current_rss_mb, peak_rss_mb, time_runs
 
 if TYPE_CHECKING:
     from torch import nn
@@ -86,3 +91,29 @@ def bench_module(
     finally:
         torch.set_num_threads(previous)
     return entries
+
+
+def torch_entries(source: Path, config: BenchConfig, first_inputs: dict) -> list[BenchEntry]:
+    """The first model's exact inputs through torch eager, per thread count (CPU only)."""
+    if "cpu" not in config.devices:
+        note("note: --against-torch runs torch on CPU only; add cpu to --device")
+        return []
+    model, meta, load_s = load_eager_model(source)
+    expected = tuple(meta.get("input_size") or ())
+    for array in first_inputs.values():
+        if config.input_size is None and expected and tuple(array.shape[1:]) != expected:
+            raise CnnkitError(
+                f"--against-torch {source}: its input is {list(expected)}, the first model's "
+                f"is {list(array.shape[1:])}"
+            )
+    label = f"{source} (torch eager)"
+    entries = []
+    for threads in config.threads:
+        entries += bench_module(model, label, dict(first_inputs), threads, config, load_s)
+    return entries
+
+
+def against_torch(source: str | Path) -> Callable[[BenchConfig, dict], list[BenchEntry]]:
+    """The eager side for `run_bench(eager=...)`: a checkpoint or run folder's model, loaded
+    after the onnxruntime sweep and timed on the first model's exact inputs."""
+    return functools.partial(torch_entries, Path(source))

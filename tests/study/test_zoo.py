@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.conftest import assert_one_line_error, run_cli
-from toolkit.bench.compare import DEFAULT_MODELS, compare_models
 from toolkit.errors import CnnkitError
+from toolkit.study.zoo import DEFAULT_MODELS, compare_models
 
 
 @pytest.fixture(scope="module")
