@@ -174,6 +174,7 @@ def bench_stage(job: Job, paths: list[Path], run_dir: Path, config: DemoConfig, 
     """fp32 vs INT8 vs torch eager at batch 1 and 8, with a latency plot."""
     from toolkit.bench import BenchConfig, run_bench
     from toolkit.bench.text import bench_table, ratio_lines
+    from toolkit.bench_eager import against_torch
 
     note(f"[demo] benchmarking {job.name}: fp32, int8, torch eager")
     bench = BenchConfig(
@@ -184,7 +185,7 @@ def bench_stage(job: Job, paths: list[Path], run_dir: Path, config: DemoConfig, 
         quiet=config.quiet,
     )
     plot = config.out / f"latency-{job.name}.png"
-    result = run_bench(paths, bench, against_torch=run_dir, plot=plot)
+    result = run_bench(paths, bench, eager=against_torch(run_dir), plot=plot)
     text = rec.capture(bench_table(result.entries), *ratio_lines(result.entries))
     numbers = {"entries": [e.to_dict() for e in result.entries], "plot": str(plot)}
     return Stage(job.name, "bench", text, numbers)
