@@ -16,6 +16,15 @@ import numpy as np
 from toolkit.bench import BenchConfig, run_bench
 from toolkit.bench.machine import int8_ratio, vector_extensions
 from toolkit.bench_eager import against_torch
+from toolkit.study.results import (
+    Agreement,
+    EagerComparison,
+    EagerRow,
+    Int8Comparison,
+    Int8Row,
+    PeakComparison,
+    PeakRow,
+)
 
 if TYPE_CHECKING:
     from toolkit.bench.peak import PeakResult
@@ -37,12 +46,7 @@ def bench_config(plan: StudyPlan, batches: Sequence[int]) -> BenchConfig:
     )
 
 
-def by_batch(entries: list[dict], mode: str) -> dict[int, dict]:
-    """Entries of one mode keyed by batch size."""
-    return {e["batch"]: e for e in entries if e["mode"] == mode}
-
-
-def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan: StudyPlan) -> dict:
+def ort_vs_eager(model: str, onnx_path: Path, checkpoint: Path, plan: StudyPlan) -> EagerComparison:
     """onnxruntime fp32 against torch eager on the same inputs, same threads."""
     result = run_bench(
         [onnx_path],
@@ -50,20 +54,21 @@ def ort_vs_eager(onnx_path: Path, checkpoint: Path, plan: StudyPlan) -> dict:
         eager=against_torch(checkpoint),
         save=False,
     )
-    entries = result.to_json()
-    ort, eager = by_batch(entries, "session.run"), by_batch(entries, "torch-eager")
+    ort = {e.batch: e for e in result.entries if e.mode == "session.run"}
+    eager = {e.batch: e for e in result.entries if e.mode == "torch-eager"}
     rows = [
-        {
-            "batch": batch,
-            "ort_p50_ms": ort[batch]["p50_ms"],
-            "torch_p50_ms": eager[batch]["p50_ms"],
-            "ort_ips": ort[batch]["throughput_ips"],
-            "torch_ips": eager[batch]["throughput_ips"],
-            "ort_speedup": eager[batch]["p50_ms"] / ort[batch]["p50_ms"],
-        }
+        EagerRow(
+            batch=batch,
+            ort_p50_ms=ort[batch].stats.p50_ms,
+            torch_p50_ms=eager[batch].stats.p50_ms,
+            ort_ips=ort[batch].throughput_ips,
+            torch_ips=eager[batch].throughput_ips,
+            ort_speedup=eager[batch].stats.p50_ms / ort[batch].stats.p50_ms,
+        )
         for batch in sorted(ort)
     ]
-    return {"input_size": entries[0]["input_shape"][1:], "rows": rows, "entries": entries}
+    input_size = result.entries[0].input_shape[1:]
+    return EagerComparison(model, input_size, rows, result.to_json())
 
 
 def digits_test_tensors(
@@ -86,50 +91,44 @@ def predictions(path: Path, x: np.ndarray, threads: int) -> np.ndarray:
     return predict(open_session(path, device="cpu", threads=threads, quiet=True).session, x)
 
 
-def top1_agreement(fp32: Path, int8: Path, size: tuple[int, int, int], threads: int) -> dict:
+def top1_agreement(fp32: Path, int8: Path, size: tuple[int, int, int], threads: int) -> Agreement:
     """Top-1 agreement of int8 with fp32, and both accuracies, on the digits test split."""
     from toolkit.runtime.session import open_session
 
     x, targets = digits_test_tensors(open_session(fp32, device="cpu", quiet=True), size)
     a, b = predictions(fp32, x, threads), predictions(int8, x, threads)
-    return {
-        "samples": int(len(x)),
-        "agreement": float((a == b).mean()),
-        "fp32_accuracy": float((a == targets).mean()),
-        "int8_accuracy": float((b == targets).mean()),
-    }
+    return Agreement(
+        samples=int(len(x)),
+        agreement=float((a == b).mean()),
+        fp32_accuracy=float((a == targets).mean()),
+        int8_accuracy=float((b == targets).mean()),
+    )
 
 
-def int8_vs_fp32(fp32: Path, size: tuple[int, int, int], plan: StudyPlan) -> dict:
+def int8_vs_fp32(
+    model: str, fp32: Path, size: tuple[int, int, int], plan: StudyPlan
+) -> Int8Comparison:
     """Static int8 (calibrated on the run's training data) against fp32: speed and agreement."""
     from toolkit.export import quantize_onnx
 
     # force: the report measures agreement; it must not refuse to write the file.
     quantized = quantize_onnx(fp32, mode="static", force=True, quiet=True).path
-    entries = run_bench(
-        [fp32, quantized], bench_config(plan, plan.eager_batches), save=False
-    ).to_json()
+    result = run_bench([fp32, quantized], bench_config(plan, plan.eager_batches), save=False)
     rows = []
     for batch in plan.eager_batches:
-        a, b = [e for e in entries if e["batch"] == batch]
-        rows.append(
-            {
-                "batch": batch,
-                "fp32_p50_ms": a["p50_ms"],
-                "int8_p50_ms": b["p50_ms"],
-                "int8_speedup": a["p50_ms"] / b["p50_ms"],
-            }
-        )
-    return {
-        "input_size": list(size),
-        "int8_file": quantized.name,
-        "fp32_bytes": fp32.stat().st_size,
-        "int8_bytes": quantized.stat().st_size,
-        "accuracy": top1_agreement(fp32, quantized, size, plan.threads),
-        "isa_ratio": int8_ratio(vector_extensions()),
-        "rows": rows,
-        "entries": entries,
-    }
+        a, b = [e for e in result.entries if e.batch == batch]
+        rows.append(Int8Row(batch, a.stats.p50_ms, b.stats.p50_ms, a.stats.p50_ms / b.stats.p50_ms))
+    return Int8Comparison(
+        model=model,
+        input_size=list(size),
+        int8_file=quantized.name,
+        fp32_bytes=fp32.stat().st_size,
+        int8_bytes=quantized.stat().st_size,
+        accuracy=top1_agreement(fp32, quantized, size, plan.threads),
+        isa_ratio=int8_ratio(vector_extensions()),
+        rows=rows,
+        entries=result.to_json(),
+    )
 
 
 def write_pngs(folder: Path, size: tuple[int, int, int], count: int) -> list[Path]:
@@ -199,22 +198,22 @@ def runner_vs_raw(onnx_path: Path, size: tuple[int, int, int], plan: StudyPlan, 
     }
 
 
-def achieved_vs_peak(groups: dict[str, list[dict]], peak: PeakResult) -> dict:
+def achieved_vs_peak(groups: dict[str, list[dict]], peak: PeakResult) -> PeakComparison:
     """The matmul peak next to the achieved GFLOP/s of every ORT configuration measured.
 
-    `groups` maps a label (which model, which input) to its bench entries.
+    `groups` maps a label (which model, which input) to its `bench --json` entries.
     """
     rows = [
-        {
-            "model": label,
-            "file": Path(e["model"]).name,
-            "batch": e["batch"],
-            "threads": e["threads"],
-            "gflops": e["gflops"],
-            "share_of_peak": e["gflops"] / peak.gflops,
-        }
+        PeakRow(
+            model=label,
+            file=Path(e["model"]).name,
+            batch=e["batch"],
+            threads=e["threads"],
+            gflops=e["gflops"],
+            share_of_peak=e["gflops"] / peak.gflops,
+        )
         for label, entries in groups.items()
         for e in entries
         if e.get("gflops") and e["mode"] == "session.run"
     ]
-    return {"peak": peak.to_dict(), "rows": rows}
+    return PeakComparison(peak, rows)

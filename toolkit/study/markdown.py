@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from toolkit.study.results import StudyReport
+    from toolkit.study.results import (
+        EagerComparison,
+        Int8Comparison,
+        PeakComparison,
+        StudyReport,
+    )
 
 
 def table(header: list[str], rows: list[list]) -> list[str]:
@@ -59,15 +64,15 @@ def machine_section(report: StudyReport) -> list[str]:
     ]
 
 
-def eager_section(s: dict) -> list[str]:
+def eager_section(s: EagerComparison) -> list[str]:
     """ORT fp32 vs torch eager."""
     rows = [
-        [r["batch"], f(r["ort_p50_ms"]), f(r["torch_p50_ms"]), f(r["ort_speedup"]) + "x",
-         f(r["ort_ips"], 1), f(r["torch_ips"], 1)]
-        for r in s["rows"]
+        [r.batch, f(r.ort_p50_ms), f(r.torch_p50_ms), f(r.ort_speedup) + "x",
+         f(r.ort_ips, 1), f(r.torch_ips, 1)]
+        for r in s.rows
     ]  # fmt: skip
     return [
-        f"## onnxruntime fp32 vs torch eager ({s['model']}, {size(s['input_size'])})",
+        f"## onnxruntime fp32 vs torch eager ({s.model}, {size(s.input_size)})",
         "",
         "Same seeded inputs, same weights (one checkpoint, exported), inference mode.",
         "",
@@ -78,14 +83,13 @@ def eager_section(s: dict) -> list[str]:
     ]
 
 
-def int8_section(s: dict) -> list[str]:
+def int8_section(s: Int8Comparison) -> list[str]:
     """Static int8 vs fp32 with agreement."""
-    acc = s["accuracy"]
+    acc = s.accuracy
     rows = [
-        [r["batch"], f(r["fp32_p50_ms"], 3), f(r["int8_p50_ms"], 3), f(r["int8_speedup"]) + "x"]
-        for r in s["rows"]
+        [r.batch, f(r.fp32_p50_ms, 3), f(r.int8_p50_ms, 3), f(r.int8_speedup) + "x"] for r in s.rows
     ]
-    isa = s.get("isa_ratio") or {}
+    isa = s.isa_ratio or {}
     bound = (
         f" The CPU's vector units allow about {isa['ratio']:.0f}x int8 over fp32 "
         f"({isa['why']}); the measured speedup includes the quantize/dequantize steps and "
@@ -94,12 +98,12 @@ def int8_section(s: dict) -> list[str]:
         else ""
     )
     return [
-        f"## INT8 vs ORT fp32 ({s['model']} trained on digits, {size(s['input_size'])})",
+        f"## INT8 vs ORT fp32 ({s.model} trained on digits, {size(s.input_size)})",
         "",
-        f"Static int8 ({s['int8_file']}, calibrated on the training split).{bound} On the "
-        f"{acc['samples']} digits test images: top-1 agreement {acc['agreement']:.1%}, "
-        f"accuracy fp32 {acc['fp32_accuracy']:.1%} vs int8 {acc['int8_accuracy']:.1%}. "
-        f"File size {s['fp32_bytes'] / 1e6:.1f} MB -> {s['int8_bytes'] / 1e6:.1f} MB.",
+        f"Static int8 ({s.int8_file}, calibrated on the training split).{bound} On the "
+        f"{acc.samples} digits test images: top-1 agreement {acc.agreement:.1%}, "
+        f"accuracy fp32 {acc.fp32_accuracy:.1%} vs int8 {acc.int8_accuracy:.1%}. "
+        f"File size {s.fp32_bytes / 1e6:.1f} MB -> {s.int8_bytes / 1e6:.1f} MB.",
         "",
         *table(["batch", "fp32 p50 ms", "int8 p50 ms", "int8 speedup"], rows),
     ]
@@ -255,28 +259,21 @@ def serve_section(s: dict) -> list[str]:
     ]
 
 
-def peak_section(s: dict) -> list[str]:
+def peak_section(s: PeakComparison) -> list[str]:
     """Achieved GFLOP/s vs the matmul peak."""
-    peak = s["peak"]
+    peak = s.peak
     rows = [
-        [
-            r["model"],
-            r["file"],
-            r["batch"],
-            r["threads"],
-            f(r["gflops"], 1),
-            f"{r['share_of_peak']:.0%}",
-        ]
-        for r in s["rows"]
+        [r.model, r.file, r.batch, r.threads, f(r.gflops, 1), f"{r.share_of_peak:.0%}"]
+        for r in s.rows
     ]
     return [
         "## Achieved GFLOP/s vs measured peak",
         "",
-        f"Peak: {peak['gflops']:.1f} GFLOP/s float32 from onnxruntime's own kernels in the "
-        f"same session options ({peak.get('threads')} threads): "
-        + ", ".join(f"{k} {v:.1f}" for k, v in (peak.get("kernels") or {}).items())
-        + f" GFLOP/s (MatMul {peak['size']}x{peak['size']}, Conv 3x3 256->256 on 8x28x28, "
-        f"best of {peak['repeats']}, measured first). Achieved = profiled FLOPs x batch / p50, "
+        f"Peak: {peak.gflops:.1f} GFLOP/s float32 from onnxruntime's own kernels in the "
+        f"same session options ({peak.threads} threads): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in (peak.kernels or {}).items())
+        + f" GFLOP/s (MatMul {peak.size}x{peak.size}, Conv 3x3 256->256 on 8x28x28, "
+        f"best of {peak.repeats}, measured first). Achieved = profiled FLOPs x batch / p50, "
         "for the float32 files.",
         "",
         *table(["model", "file", "batch", "threads", "GFLOP/s", "of peak"], rows),

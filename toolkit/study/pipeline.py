@@ -69,9 +69,9 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
     )
     steps("export + static int8 quantization; int8 vs fp32")
     digits_onnx = export(run_dir, run_dir / "model.onnx", parity=plan.parity)
-    int8 = comparisons.int8_vs_fp32(digits_onnx, plan.digits_input, plan)
+    int8 = comparisons.int8_vs_fp32(plan.digits_model, digits_onnx, plan.digits_input, plan)
     steps("int8 vs fp32 layer by layer (cnnkit diff --layerwise)")
-    int8_file = digits_onnx.with_name(int8["int8_file"])
+    int8_file = digits_onnx.with_name(int8.int8_file)
     layers = int8_layerwise(digits_onnx, int8_file, plan.diff_samples)
     if plan.eager_model:
         steps(f"{plan.eager_model} {plan.eager_input}: onnxruntime vs torch eager")
@@ -81,7 +81,8 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
     else:
         steps(f"{plan.digits_model}: onnxruntime vs torch eager")
         checkpoint, eager_onnx, eager_size = run_dir / "best.pt", digits_onnx, plan.digits_input
-    eager = comparisons.ort_vs_eager(eager_onnx, checkpoint, plan)
+    eager_model = plan.eager_model or plan.digits_model
+    eager = comparisons.ort_vs_eager(eager_model, eager_onnx, checkpoint, plan)
     steps("runner end to end from PNG files vs raw session.run")
     runner = comparisons.runner_vs_raw(eager_onnx, eager_size, plan, work)
     steps("cnnkit serve vs raw session.run; LeNet-5 batching vs --max-batch 1")
@@ -90,11 +91,11 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
     photos = decode_cases.photos_vs_raw(eager_onnx, plan, work)
     steps("scaled vs full JPEG decoding: LeNet-5 top-1 on 12 MP digits")
     agreement = decode_cases.decode_agreement(plan, work)
-    eager_label = f"{plan.eager_model or plan.digits_model} {'x'.join(map(str, eager_size))}"
+    eager_label = f"{eager_model} {'x'.join(map(str, eager_size))}"
     digits_label = f"{plan.digits_model} {'x'.join(map(str, plan.digits_input))} (digits)"
-    fp32_digits = [e for e in int8["entries"] if e["model"] == str(digits_onnx)]
+    fp32_digits = [e for e in int8.entries if e["model"] == str(digits_onnx)]
     # int8 kernels are not bound by the float32 peak, so only fp32 files are compared to it.
-    groups = {eager_label: eager["entries"], digits_label: fp32_digits}
+    groups = {eager_label: eager.entries, digits_label: fp32_digits}
     achieved = comparisons.achieved_vs_peak(groups, peak)
     steps("fresh runtime process vs fresh torch process")
     image = comparisons.write_pngs(work / "one", plan.digits_input, 1)[0]
@@ -106,12 +107,12 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
         repeats=plan.process_repeats,
     )
     return StudySections(
-        ort_vs_eager={"model": plan.eager_model or plan.digits_model, **eager},
-        int8_vs_fp32={"model": plan.digits_model, **int8},
-        int8_layers={"model": plan.digits_model, "int8_file": int8["int8_file"], "diff": layers},
-        runner_vs_raw={"model": plan.eager_model or plan.digits_model, **runner},
-        serve_vs_raw={"model": plan.eager_model or plan.digits_model, **serving},
-        photos_vs_raw={"model": plan.eager_model or plan.digits_model, **photos},
+        ort_vs_eager=eager,
+        int8_vs_fp32=int8,
+        int8_layers={"model": plan.digits_model, "int8_file": int8.int8_file, "diff": layers},
+        runner_vs_raw={"model": eager_model, **runner},
+        serve_vs_raw={"model": eager_model, **serving},
+        photos_vs_raw={"model": eager_model, **photos},
         decode_agreement=agreement,
         achieved_vs_peak=achieved,
         processes={"model": plan.digits_model, **processes},
