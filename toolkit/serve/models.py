@@ -10,7 +10,9 @@ from pathlib import Path
 from toolkit.runtime.predictor import Predictor
 from toolkit.serve.batcher import Batcher
 from toolkit.serve.config import BatchSettings, ServeConfig
+from toolkit.serve.decode import decode_body
 from toolkit.serve.metrics import ServeMetrics
+from toolkit.serve.turns import Turns
 
 
 def open_predictors(path: Path, instances: int, options: dict, quiet: bool) -> list[Predictor]:
@@ -63,18 +65,25 @@ class ModelServer:
         self.max_body_bytes = config.max_body_bytes
         self.closing = False
         self.models: dict[str, ServedModel] = {}
+        self.turns = Turns.for_this_machine()
         batching: BatchSettings = config.batching
         try:
             for name, path in config.models.items():
                 predictors = open_predictors(
                     path, batching.instances, config.predictor, config.quiet
                 )
-                batcher = Batcher(name, predictors, batching, self.metrics.model(name))
+                metrics = self.metrics.model(name)
+                batcher = Batcher(name, predictors, batching, metrics, self.turns)
                 self.models[name] = ServedModel(name, path, batcher)
         except BaseException:
             self.close()
             raise
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="decode")
+
+    def decode(self, model: ServedModel, key: str, body: bytes, content_type: str):
+        """A request body -> Decoded, in a pool thread, between batches on a few cores."""
+        self.turns.wait_for_cores()
+        return decode_body(model.predictor, key, body, content_type)
 
     def close(self) -> None:
         """Answer every queued request, then stop the batchers and the decode pool."""
