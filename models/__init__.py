@@ -24,6 +24,8 @@ from toolkit.models.registry import (
     names,
     parameter_count,
     register,
+    registered,
+    unregister,
 )
 
 __all__ = [
@@ -38,4 +40,6 @@ __all__ = [
     "names",
     "parameter_count",
     "register",
+    "registered",
+    "unregister",
 ]

@@ -267,36 +267,73 @@ def fcn(
     return FCN(body, skips, num_classes, upsample)
 
 
-def _register(name: str, skips: tuple[str, ...], what: str) -> None:
-    def builder(
-        *,
-        num_classes: int = 11,
-        in_channels: int = 3,
-        activation: str = "relu",
-        backbone: str = "vgg16",
-        upsample: str = "bilinear",
-        dilation: int | None = None,
-    ) -> FCN:
-        return fcn(
-            skips,
-            num_classes=num_classes,
-            in_channels=in_channels,
-            activation=activation,
-            backbone=backbone,
-            upsample=upsample,
-            dilation=dilation,
-        )
-
-    builder.__name__ = name
-    builder.__doc__ = f"{name.upper()}: {what}."
-    register(
-        name,
-        task="segmentation",
-        input_size=(3, 64, 64),
-        description=f"{name.upper()[:3]}-{name[3:]}: {what}; backbone, upsample, dilation options",
-    )(builder)
+def _entry(name: str, what: str) -> dict:
+    """The registry fields every FCN shares, with its one-line description."""
+    what = f"{name.upper()[:3]}-{name[3:]}: {what}; backbone, upsample, dilation options"
+    return {"task": "segmentation", "input_size": (3, 64, 64), "description": what}
 
 
-_register("fcn32s", (), "scores the stride-32 map only")
-_register("fcn16s", ("c4",), "fuses the stride-16 skip")
-_register("fcn8s", ("c4", "c3"), "fuses the stride-16 and stride-8 skips")
+@register("fcn32s", **_entry("fcn32s", "scores the stride-32 map only"))
+def fcn32s(
+    *,
+    num_classes: int = 11,
+    in_channels: int = 3,
+    activation: str = "relu",
+    backbone: str = "vgg16",
+    upsample: str = "bilinear",
+    dilation: int | None = None,
+) -> FCN:
+    """FCN32S: scores the stride-32 map only."""
+    return fcn(
+        (),
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        backbone=backbone,
+        upsample=upsample,
+        dilation=dilation,
+    )
+
+
+@register("fcn16s", **_entry("fcn16s", "fuses the stride-16 skip"))
+def fcn16s(
+    *,
+    num_classes: int = 11,
+    in_channels: int = 3,
+    activation: str = "relu",
+    backbone: str = "vgg16",
+    upsample: str = "bilinear",
+    dilation: int | None = None,
+) -> FCN:
+    """FCN16S: fuses the stride-16 skip."""
+    return fcn(
+        ("c4",),
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        backbone=backbone,
+        upsample=upsample,
+        dilation=dilation,
+    )
+
+
+@register("fcn8s", **_entry("fcn8s", "fuses the stride-16 and stride-8 skips"))
+def fcn8s(
+    *,
+    num_classes: int = 11,
+    in_channels: int = 3,
+    activation: str = "relu",
+    backbone: str = "vgg16",
+    upsample: str = "bilinear",
+    dilation: int | None = None,
+) -> FCN:
+    """FCN8S: fuses the stride-16 and stride-8 skips."""
+    return fcn(
+        ("c4", "c3"),
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        backbone=backbone,
+        upsample=upsample,
+        dilation=dilation,
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-ACTIVATIONS = ("relu", "leaky_relu", "rrelu", "prelu", "elu", "tanh", "sigmoid", "maxout")
-
 
 class Maxout(nn.Module):
     """Channel-wise maxout: y = max_k(a_k * x + b_k), learned per channel (shape-preserving).
@@ -36,27 +34,32 @@ class Maxout(nn.Module):
         return out
 
 
+# name -> (class, keyword options); prelu and maxout also take the channel count.
+ACTIVATION_CLASSES: dict[str, tuple[type[nn.Module], dict]] = {
+    "relu": (nn.ReLU, {"inplace": True}),
+    "leaky_relu": (nn.LeakyReLU, {"negative_slope": 0.1, "inplace": True}),
+    "rrelu": (nn.RReLU, {}),
+    "prelu": (nn.PReLU, {}),
+    "elu": (nn.ELU, {"inplace": True}),
+    "tanh": (nn.Tanh, {}),
+    "sigmoid": (nn.Sigmoid, {}),
+    "maxout": (Maxout, {}),
+}
+PER_CHANNEL = {"prelu": 1, "maxout": None}  # learn one value per channel; the default count
+ACTIVATIONS = tuple(ACTIVATION_CLASSES)
+
+
 def activation(name: str, channels: int | None = None) -> nn.Module:
     """The activation module called `name`; prelu and maxout learn one value per channel."""
-    if name == "relu":
-        return nn.ReLU(inplace=True)
-    if name == "leaky_relu":
-        return nn.LeakyReLU(0.1, inplace=True)
-    if name == "rrelu":
-        return nn.RReLU()
-    if name == "prelu":
-        return nn.PReLU(channels or 1)
-    if name == "elu":
-        return nn.ELU(inplace=True)
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    if name == "maxout":
-        if channels is None:
-            raise ValueError("maxout needs the channel count")
-        return Maxout(channels)
-    raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    if name not in ACTIVATION_CLASSES:
+        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    cls, options = ACTIVATION_CLASSES[name]
+    if name not in PER_CHANNEL:
+        return cls(**options)
+    count = channels or PER_CHANNEL[name]
+    if count is None:
+        raise ValueError(f"{name} needs the channel count")
+    return cls(count, **options)
 
 
 def check_activation(name: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from torch import nn
@@ -42,6 +43,29 @@ def register(
         return builder
 
     return decorate
+
+
+def unregister(name: str) -> None:
+    """Remove `name` from the registry (an unknown name is a CnnkitError with suggestions)."""
+    info(name)
+    del _REGISTRY[name]
+
+
+@contextmanager
+def registered(
+    name: str,
+    builder: Callable[..., nn.Module],
+    *,
+    task: str,
+    input_size: tuple[int, int, int],
+    description: str,
+) -> Iterator[str]:
+    """Register `builder` under `name` for the duration of a `with` block (tests, plugins)."""
+    register(name, task=task, input_size=input_size, description=description)(builder)
+    try:
+        yield name
+    finally:
+        unregister(name)
 
 
 def names(task: str | None = None) -> list[str]:

@@ -163,25 +163,48 @@ def resnet(
     )
 
 
-def _register(depth: str) -> None:
+def _entry(depth: str) -> dict:
+    """The registry fields every ResNet depth shares, with its one-line description."""
     block, layers = DEPTHS[depth]
-
-    def builder(
-        *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu"
-    ) -> ResNet:
-        return resnet(
-            depth, num_classes=num_classes, in_channels=in_channels, activation=activation
-        )
-
-    builder.__name__ = depth
-    builder.__doc__ = f"ResNet-{depth[6:]}."
-    register(
-        depth,
-        task="classification",
-        input_size=(3, 224, 224),
-        description=f"ResNet-{depth[6:]}: {block.__name__} x {layers}, 1x1 projection shortcuts",
-    )(builder)
+    what = f"ResNet-{depth[6:]}: {block.__name__} x {layers}, 1x1 projection shortcuts"
+    return {"task": "classification", "input_size": (3, 224, 224), "description": what}
 
 
-for _depth in DEPTHS:
-    _register(_depth)
+@register("resnet18", **_entry("resnet18"))
+def resnet18(*, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu") -> ResNet:
+    """ResNet-18: BasicBlock x [2, 2, 2, 2]."""
+    return resnet(
+        "resnet18", num_classes=num_classes, in_channels=in_channels, activation=activation
+    )
+
+
+@register("resnet34", **_entry("resnet34"))
+def resnet34(*, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu") -> ResNet:
+    """ResNet-34: BasicBlock x [3, 4, 6, 3]."""
+    return resnet(
+        "resnet34", num_classes=num_classes, in_channels=in_channels, activation=activation
+    )
+
+
+@register("resnet50", **_entry("resnet50"))
+def resnet50(*, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu") -> ResNet:
+    """ResNet-50: Bottleneck x [3, 4, 6, 3]."""
+    return resnet(
+        "resnet50", num_classes=num_classes, in_channels=in_channels, activation=activation
+    )
+
+
+@register("resnet101", **_entry("resnet101"))
+def resnet101(*, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu") -> ResNet:
+    """ResNet-101: Bottleneck x [3, 4, 23, 3]."""
+    return resnet(
+        "resnet101", num_classes=num_classes, in_channels=in_channels, activation=activation
+    )
+
+
+@register("resnet152", **_entry("resnet152"))
+def resnet152(*, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu") -> ResNet:
+    """ResNet-152: Bottleneck x [3, 8, 36, 3]."""
+    return resnet(
+        "resnet152", num_classes=num_classes, in_channels=in_channels, activation=activation
+    )

@@ -125,37 +125,129 @@ def vgg(
     )
 
 
-def _register(depth: str, batch_norm: bool) -> None:
-    name = depth + ("_bn" if batch_norm else "")
+def _entry(depth: str, batch_norm: bool) -> dict:
+    """The registry fields every VGG shares, with its one-line description."""
     convs = sum(1 for v in CFGS[depth] if v != POOL)
     bn = " with batch norm" if batch_norm else ""
-
-    def builder(
-        *,
-        num_classes: int = 1000,
-        in_channels: int = 3,
-        activation: str = "relu",
-        dropout: float = 0.5,
-    ) -> VGG:
-        return vgg(
-            depth,
-            batch_norm,
-            num_classes=num_classes,
-            in_channels=in_channels,
-            activation=activation,
-            dropout=dropout,
-        )
-
-    builder.__name__ = name
-    builder.__doc__ = f"VGG-{convs + 3}{bn}."
-    register(
-        name,
-        task="classification",
-        input_size=(3, 224, 224),
-        description=f"VGG-{convs + 3}{bn}: {convs} 3x3 convs in 5 stages, two 4096 FC layers",
-    )(builder)
+    what = f"VGG-{convs + 3}{bn}: {convs} 3x3 convs in 5 stages, two 4096 FC layers"
+    return {"task": "classification", "input_size": (3, 224, 224), "description": what}
 
 
-for _depth in CFGS:
-    for _bn in (False, True):
-        _register(_depth, _bn)
+@register("vgg11", **_entry("vgg11", False))
+def vgg11(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-11."""
+    return vgg(
+        "vgg11",
+        False,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )
+
+
+@register("vgg11_bn", **_entry("vgg11", True))
+def vgg11_bn(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-11 with batch norm."""
+    return vgg(
+        "vgg11",
+        True,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )
+
+
+@register("vgg13", **_entry("vgg13", False))
+def vgg13(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-13."""
+    return vgg(
+        "vgg13",
+        False,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )
+
+
+@register("vgg13_bn", **_entry("vgg13", True))
+def vgg13_bn(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-13 with batch norm."""
+    return vgg(
+        "vgg13",
+        True,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )
+
+
+@register("vgg16", **_entry("vgg16", False))
+def vgg16(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-16."""
+    return vgg(
+        "vgg16",
+        False,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )
+
+
+@register("vgg16_bn", **_entry("vgg16", True))
+def vgg16_bn(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-16 with batch norm."""
+    return vgg(
+        "vgg16",
+        True,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )
+
+
+@register("vgg19", **_entry("vgg19", False))
+def vgg19(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-19."""
+    return vgg(
+        "vgg19",
+        False,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )
+
+
+@register("vgg19_bn", **_entry("vgg19", True))
+def vgg19_bn(
+    *, num_classes: int = 1000, in_channels: int = 3, activation: str = "relu", dropout: float = 0.5
+) -> VGG:
+    """VGG-19 with batch norm."""
+    return vgg(
+        "vgg19",
+        True,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        activation=activation,
+        dropout=dropout,
+    )

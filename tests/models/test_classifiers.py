@@ -142,3 +142,19 @@ def test_unknown_option_is_named():
 def test_bad_option_values_are_cnnkit_errors(kwargs, needle):
     with pytest.raises(CnnkitError, match=needle):
         models.build("alexnet", **kwargs)
+
+
+def test_registered_adds_a_model_for_a_block_only():
+    fields = {"task": "classification", "input_size": (1, 8, 8), "description": "test only"}
+    with models.registered("tiny-test", lambda *, num_classes=2: torch.nn.Flatten(), **fields):
+        assert "tiny-test" in models.names()
+        assert models.build("tiny-test").cnnkit_name == "tiny-test"
+    assert "tiny-test" not in models.names()
+    with pytest.raises(CnnkitError, match="unknown model 'tiny-test'"):
+        models.unregister("tiny-test")
+
+
+def test_every_resnet_depth_is_an_explicit_documented_builder():
+    for name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):
+        builder = models.info(name).builder
+        assert builder.__name__ == name and builder.__doc__.startswith(f"ResNet-{name[6:]}")

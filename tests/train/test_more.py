@@ -37,13 +37,14 @@ class NaNAfter(nn.Module):
 @pytest.fixture
 def nan_model():
     """Register the diverging model for one test only, so the zoo stays as shipped."""
-    from toolkit.models.registry import _REGISTRY
-
-    models.register(
-        "nan-after-test", task="classification", input_size=(1, 32, 32), description="test only"
-    )(NaNAfter)
-    yield "nan-after-test"
-    _REGISTRY.pop("nan-after-test")
+    with models.registered(
+        "nan-after-test",
+        NaNAfter,
+        task="classification",
+        input_size=(1, 32, 32),
+        description="test only",
+    ) as name:
+        yield name
 
 
 def test_torchrun_two_processes_train_one_run_folder(tmp_path):
