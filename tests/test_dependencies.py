@@ -15,6 +15,7 @@ TORCH_FREE = [
     "toolkit.environment",
     "toolkit.progress",
     "toolkit.onnxfile",
+    "toolkit.meta",
 ]
 TORCH_FREE += [
     "toolkit.runtime",

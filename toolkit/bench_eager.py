@@ -18,6 +18,7 @@ import numpy as np
 
 from toolkit.bench.sweep import BenchConfig, BenchEntry
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.progress import note
 from toolkit.timing import current_rss_mb, peak_rss_mb, time_runs
 
@@ -25,14 +26,14 @@ if TYPE_CHECKING:
     from torch import nn
 
 
-def load_eager_model(source: str | Path) -> tuple[nn.Module, dict, float]:
+def load_eager_model(source: str | Path) -> tuple[nn.Module, ModelMeta, float]:
     """(model in eval mode, its metadata, seconds to load) from a checkpoint or run folder."""
     from toolkit.train.checkpoint import load_checkpoint, model_from_checkpoint
 
     start = time.perf_counter()
     checkpoint = load_checkpoint(source)
     model = model_from_checkpoint(checkpoint)
-    meta = {key: checkpoint.get(key) for key in ("input_size", "mean", "std", "classes", "task")}
+    meta = ModelMeta.from_checkpoint(checkpoint, checkpoint["path"])
     return model, meta, time.perf_counter() - start
 
 
@@ -99,7 +100,7 @@ def torch_entries(source: Path, config: BenchConfig, first_inputs: dict) -> list
         note("note: --against-torch runs torch on CPU only; add cpu to --device")
         return []
     model, meta, load_s = load_eager_model(source)
-    expected = tuple(meta.get("input_size") or ())
+    expected = meta.input_size or ()
     for array in first_inputs.values():
         if config.input_size is None and expected and tuple(array.shape[1:]) != expected:
             raise CnnkitError(

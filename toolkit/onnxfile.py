@@ -1,112 +1,35 @@
-"""Reading ONNX files safely and the cnnkit metadata contract (torch-free).
+"""Reading ONNX files safely, and their cnnkit metadata as a ModelMeta (torch-free).
 
-Metadata keys live in `metadata_props`, values JSON-encoded: the runtime needs nothing but
-the .onnx file to preprocess inputs and name outputs.
+Metadata keys live in `metadata_props`, values JSON-encoded (toolkit.meta): the runtime
+needs nothing but the .onnx file to preprocess inputs and name outputs.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
-
-META_PREFIX = "cnnkit."
-META_KEYS = ("format", "task", "classes", "input_size", "mean", "std", "model", "model_args")
-META_FORMAT = "1"
-MAX_COUNT = 1_000_000  # classes, channels, pixels per side: anything above is a damaged file
-MAX_META_PIXELS = 2**31  # H*W of a declared input size; infer applies its --max-pixels too
-COUNT_ARGS = ("num_classes", "in_channels")  # builder options that size the model
+from toolkit.meta import META_PREFIX, ModelMeta
 
 
-def write_metadata(model_proto, meta: dict) -> None:
-    """Set cnnkit.* metadata_props on an onnx.ModelProto (values JSON-encoded)."""
-    values = {"format": META_FORMAT, **meta}
-    check_metadata(values, "export")
+def write_metadata(model_proto, meta: ModelMeta) -> None:
+    """Set the cnnkit.* metadata_props of an onnx.ModelProto (other props are kept)."""
     keep = [p for p in model_proto.metadata_props if not p.key.startswith(META_PREFIX)]
     del model_proto.metadata_props[:]
     model_proto.metadata_props.extend(keep)
-    for key in META_KEYS:
-        if key in values:
-            prop = model_proto.metadata_props.add()
-            prop.key = META_PREFIX + key
-            prop.value = json.dumps(values[key], allow_nan=False)
+    for key, value in meta.to_props().items():
+        prop = model_proto.metadata_props.add()
+        prop.key, prop.value = key, value
 
 
-def read_metadata(model_proto, where="metadata") -> dict:
-    """The cnnkit.* metadata of an onnx.ModelProto as Python values (checked); {} if foreign."""
-    meta = {}
-    for prop in model_proto.metadata_props:
-        if prop.key.startswith(META_PREFIX):
-            try:
-                meta[prop.key[len(META_PREFIX) :]] = json.loads(prop.value)
-            except json.JSONDecodeError:
-                raise CnnkitError(f"metadata {prop.key} is not valid JSON") from None
-    return check_metadata(meta, str(where))
+def read_metadata(model_proto, where="metadata") -> ModelMeta:
+    """The cnnkit metadata of an onnx.ModelProto (checked); every field None if foreign."""
+    return ModelMeta.from_props({p.key: p.value for p in model_proto.metadata_props}, str(where))
 
 
-def metadata_from_session(session, where="metadata") -> dict:
-    """The cnnkit.* metadata as seen by an onnxruntime InferenceSession (checked)."""
-    custom = session.get_modelmeta().custom_metadata_map
-    meta = {}
-    for key, value in custom.items():
-        if key.startswith(META_PREFIX):
-            try:
-                meta[key[len(META_PREFIX) :]] = json.loads(value)
-            except json.JSONDecodeError:
-                raise CnnkitError(f"metadata {key} is not valid JSON") from None
-    return check_metadata(meta, str(where))
-
-
-def is_number(value) -> bool:
-    """A finite int or float (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def metadata_problem(key: str, value) -> str | None:
-    """What is wrong with one cnnkit.* value, or None when it has the contract's shape."""
-    if key in ("task", "model", "format"):
-        return None if isinstance(value, str) else "expected a string"
-    if key == "classes":
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        return None if ok else "expected a list of class names"
-    if key == "input_size":
-        ok = isinstance(value, (list, tuple)) and len(value) == 3 and all(map(is_count, value))
-        if ok and value[1] * value[2] > MAX_META_PIXELS:
-            return f"over {MAX_META_PIXELS:,} pixels per image"
-        return None if ok else "expected [C, H, W], three positive integers"
-    if key in ("mean", "std"):
-        ok = isinstance(value, list) and value and all(is_number(v) for v in value)
-        if ok and key == "std" and min(value) <= 0:
-            return "expected positive numbers"
-        return None if ok else "expected a list of finite numbers"
-    if key == "model_args":
-        if not isinstance(value, dict):
-            return "expected an object of builder options"
-        bad = [k for k in COUNT_ARGS if k in value and not is_count(value[k])]
-        return f"{bad[0]} must be a positive integer (at most {MAX_COUNT:,})" if bad else None
-    return None
-
-
-def is_count(value) -> bool:
-    """A positive int no larger than MAX_COUNT (not a bool, not a float like 1e10)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_COUNT
-
-
-def check_metadata(meta: dict, where: str = "metadata") -> dict:
-    """`meta`, after checking each known key's type; a CnnkitError naming the bad one."""
-    for key, value in meta.items():
-        problem = metadata_problem(key, value)
-        if problem is None and key == "model_args":
-            try:
-                json.dumps(value, allow_nan=False)
-            except (TypeError, ValueError):
-                problem = "holds NaN, infinity or values JSON cannot hold"
-        if problem:
-            shown = json.dumps(value, default=repr)[:60]
-            raise CnnkitError(f"{where}: cnnkit.{key} = {shown}: {problem}")
-    return meta
+def metadata_from_session(session, where="metadata") -> ModelMeta:
+    """The cnnkit metadata as seen by an onnxruntime InferenceSession (checked)."""
+    return ModelMeta.from_props(session.get_modelmeta().custom_metadata_map, str(where))
 
 
 def check_onnx_path(path: str | Path) -> Path:

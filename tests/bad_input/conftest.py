@@ -29,6 +29,7 @@ from PIL import Image
 
 from tests.conftest import assert_one_line_error
 from toolkit.export import export_onnx
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import write_metadata
 from toolkit.train import TrainConfig, fit
 
@@ -140,7 +141,7 @@ def segmenter() -> onnx.ModelProto:
         "model": "colour",
         "model_args": {},
     }
-    write_metadata(proto, meta)
+    write_metadata(proto, ModelMeta.from_dict(meta))
     return proto
 
 

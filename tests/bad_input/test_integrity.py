@@ -18,6 +18,7 @@ from PIL import Image
 
 from tests.bad_input.conftest import invoke, one_line, snapshot, strict_rows
 from tests.conftest import run_cli
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import write_metadata
 from toolkit.safeio import FolderLock
 
@@ -101,7 +102,8 @@ def nan_model(path: Path) -> Path:
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     proto.ir_version = 8
     meta = {"task": "classification", "classes": ["a", "b", "c"], "input_size": [1, 4, 4]}
-    write_metadata(proto, {**meta, "mean": [0.0], "std": [1.0], "model": "nan", "model_args": {}})
+    extra = {"mean": [0.0], "std": [1.0], "model": "nan", "model_args": {}}
+    write_metadata(proto, ModelMeta.from_dict({**meta, **extra}))
     onnx.save(proto, str(path))
     return path
 

@@ -40,6 +40,7 @@ def lenet(tmp_path_factory) -> dict[str, Path]:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from toolkit import models
+    from toolkit.meta import ModelMeta
     from toolkit.onnxfile import write_metadata
     from toolkit.train.checkpoint import save_checkpoint
 
@@ -62,7 +63,7 @@ def lenet(tmp_path_factory) -> dict[str, Path]:
     raw = root / "raw.onnx"
     export_lenet(model, raw)
     proto = onnx.load(str(raw))
-    write_metadata(proto, meta)
+    write_metadata(proto, ModelMeta.from_dict(meta))
     onnx.save(proto, str(run / "model.onnx"))
     quantize_dynamic(
         str(run / "model.onnx"), str(run / "model.int8.onnx"), weight_type=QuantType.QInt8

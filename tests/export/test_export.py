@@ -34,7 +34,7 @@ def test_file_checks_and_carries_the_checkpoint_metadata(lenet_run, lenet_export
     proto = onnx.load(str(lenet_export.path))
     onnx.checker.check_model(proto, full_check=True)
     assert len(proto.graph.value_info) > 0  # shape inference is stored in the file
-    meta = read_metadata(proto)
+    meta = read_metadata(proto).to_dict()
     checkpoint = load_checkpoint(lenet_run)
     for key in ("task", "classes", "mean", "std", "model", "model_args"):
         assert meta[key] == checkpoint[key]
@@ -58,7 +58,7 @@ def test_plain_onnxruntime_session_runs_any_batch_like_torch(lenet_run, lenet_ex
 
 def test_zoo_name_defaults_are_announced(tmp_path, capsys):
     report = export_onnx("lenet5", tmp_path / "l5.onnx", num_classes=4, quiet=True)
-    meta = read_metadata(onnx.load(str(report.path)))
+    meta = read_metadata(onnx.load(str(report.path))).to_dict()
     assert meta["classes"] == ["0", "1", "2", "3"]
     assert meta["mean"] == [0.5] and meta["std"] == [0.5]
     assert "random weights" in capsys.readouterr().err
@@ -164,4 +164,5 @@ def test_checkpoint_file_exports_beside_it(lenet_run, tmp_path):
     shutil.copy(lenet_run / "best.pt", checkpoint)
     report = export_onnx(checkpoint, parity=False, quiet=True)
     assert report.path == tmp_path / "model.onnx"
-    assert read_metadata(onnx.load(str(report.path)))["std"] == load_checkpoint(lenet_run)["std"]
+    stored = read_metadata(onnx.load(str(report.path))).to_dict()
+    assert stored["std"] == load_checkpoint(lenet_run)["std"]

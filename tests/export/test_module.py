@@ -57,8 +57,8 @@ def test_export_module_has_parity_metadata_and_a_dynamic_batch_and_infer_labels_
     report = export_module(ColourNet(), (3, 16, 16), out, meta=meta, quiet=True)
     assert report.parity_ok and len(report.parity) == 2
     proto = onnx.load(str(out))
-    assert read_metadata(proto)["classes"] == COLOURS
-    assert read_metadata(proto)["input_size"] == [3, 16, 16]
+    assert read_metadata(proto).classes == tuple(COLOURS)
+    assert read_metadata(proto).input_size == (3, 16, 16)
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     write_colours(tmp_path / "images")
     result = cnnkit("infer", out, "images", "-o", "labels", cwd=tmp_path)
@@ -103,7 +103,7 @@ def test_cli_exports_a_factory_with_its_own_weights(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["parity_ok"]
-    assert read_metadata(onnx.load(str(tmp_path / "user.onnx")))["model"] == "usernet:build"
+    assert read_metadata(onnx.load(str(tmp_path / "user.onnx"))).model == "usernet:build"
     write_colours(tmp_path / "images")
     result = cnnkit("infer", "user.onnx", "images/blue.png", "-o", "labels", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -138,7 +138,7 @@ def test_module_mistakes_are_one_line(tmp_path, monkeypatch, args, needle):
 def test_zoo_weights_load_torchvision_files_with_imagenet_statistics(tmp_path):
     torch.save({"model": torchvision_dict("resnet18")}, tmp_path / "r18.pth")
     src = resolve_source("resnet18", weights=tmp_path / "r18.pth", input_size=(3, 32, 32))
-    assert src.meta["mean"] == list(IMAGENET_MEAN) and len(src.meta["classes"]) == 1000
+    assert src.meta.mean == tuple(IMAGENET_MEAN) and len(src.meta.classes) == 1000
     assert torch.equal(src.model.fc.weight, torchvision_dict("resnet18")["fc.weight"])
     with pytest.raises(CnnkitError, match="cannot load torchvision weights into alexnet"):
         resolve_source("alexnet", weights=tmp_path / "r18.pth")

@@ -49,8 +49,8 @@ def test_static_int8_is_qdq_with_per_channel_int8_weights(static_report):
 
 
 def test_quantized_file_keeps_the_metadata(fp32, static_report):
-    original = read_metadata(onnx.load(str(fp32)))
-    meta = read_metadata(onnx.load(str(static_report.path)))
+    original = read_metadata(onnx.load(str(fp32))).to_dict()
+    meta = read_metadata(onnx.load(str(static_report.path))).to_dict()
     assert meta.pop("precision") == "int8"
     assert meta == original
     session = ort.InferenceSession(str(static_report.path))
@@ -111,7 +111,7 @@ def test_fp16_keeps_float32_inputs_and_outputs(fp32, gray_images):
     assert proto.graph.output[0].type.tensor_type.elem_type == float32
     assert any(t.data_type == onnx.TensorProto.FLOAT16 for t in proto.graph.initializer)
     assert report.agreement >= 0.98 and report.quant_bytes < report.fp32_bytes
-    assert read_metadata(proto)["precision"] == "fp16"
+    assert read_metadata(proto).precision == "fp16"
 
 
 def test_a_model_copied_out_of_its_run_folder_keeps_its_metadata(fp32, tmp_path, gray_images):

@@ -9,6 +9,7 @@ from onnx import TensorProto, helper
 from tests.conftest import run_without_torch
 from tests.profile.conftest import image_input, make_model, output, tensor
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import write_metadata
 from toolkit.profile import profile_onnx
 
@@ -46,7 +47,7 @@ def test_dynamic_height_and_width_need_an_input_size():
 
 def test_cnnkit_metadata_supplies_the_input_size():
     model = conv_net()
-    write_metadata(model, {"input_size": [3, 16, 16], "model": "tiny"})
+    write_metadata(model, ModelMeta(input_size=(3, 16, 16), model="tiny"))
 
     profile = profile_onnx(model)
 

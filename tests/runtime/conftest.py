@@ -13,6 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import write_metadata
 
 DIGIT_CLASSES = [str(i) for i in range(10)]
@@ -23,7 +24,7 @@ def save(proto, path: Path, meta: dict | None = None) -> Path:
     """Check, tag with cnnkit metadata (unless foreign) and write an ONNX model."""
     onnx.checker.check_model(proto)
     if meta is not None:
-        write_metadata(proto, meta)
+        write_metadata(proto, ModelMeta.from_dict(meta))
     onnx.save(proto, str(path))
     return path
 

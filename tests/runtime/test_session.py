@@ -20,7 +20,7 @@ def test_cpu_session_reports_what_runs(lenet_onnx):
     assert handle.input_name == "input"
     assert handle.input_shape[1:] == [1, 32, 32]
     assert handle.fixed_batch is None
-    assert handle.meta["classes"] == [str(i) for i in range(10)]
+    assert handle.meta.classes == tuple(str(i) for i in range(10))
     assert handle.create_s > 0
 
 
@@ -55,7 +55,7 @@ def test_unknown_provider_and_device_are_user_errors(lenet_onnx):
 
 def test_foreign_and_broken_files(foreign_onnx, tmp_path):
     handle = open_session(foreign_onnx, graph_optimization="disable")
-    assert handle.meta == {}
+    assert handle.meta.foreign
     assert handle.fixed_batch == 2
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(foreign_onnx.read_bytes()[:40])

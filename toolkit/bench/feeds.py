@@ -111,8 +111,8 @@ def plan_inputs(
         sizes = dict(input_size)
     else:
         sizes = {image: input_size} if input_size else {}
-    if image not in sizes and handle.meta.get("input_size"):
-        sizes[image] = handle.meta["input_size"]
+    if image not in sizes and handle.meta.input_size:
+        sizes[image] = list(handle.meta.input_size)
     if image in sizes and not isinstance(input_size, dict):  # C,H,W also for NHWC inputs
         from toolkit.runtime.interpret import chw_to_layout
 
@@ -148,7 +148,7 @@ def random_inputs(plans: Sequence[InputPlan], seed: int = 0) -> dict[str, np.nda
 
 def announce_foreign(handle: SessionHandle, plans: Sequence[InputPlan]) -> None:
     """Tell the user that a model without cnnkit metadata gets random inputs."""
-    if not handle.meta:
+    if handle.meta.foreign:
         shapes = ", ".join(f"{p.name} {list(p.shape)}" for p in plans)
         note(f"note: {model_label(handle)} has no cnnkit metadata; random inputs: {shapes}")
 

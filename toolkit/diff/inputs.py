@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.extras import missing_modules
+from toolkit.meta import ModelMeta
 from toolkit.progress import note
 
 
@@ -28,9 +29,9 @@ class NchwReading:
     layout: str = "NCHW"
 
 
-def side_meta(side) -> dict:
-    """The cnnkit metadata of a side (checkpoint or ONNX metadata; {} for a foreign file)."""
-    return dict(getattr(side, "meta", {}) or {})
+def side_meta(side) -> ModelMeta:
+    """The cnnkit metadata of a side (checkpoint or ONNX metadata; no fields if foreign)."""
+    return getattr(side, "meta", None) or ModelMeta()
 
 
 def run_folder(side) -> Path:
@@ -43,13 +44,12 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
     """--inputs DIR, else --data (or the run's data source), else seeded random inputs."""
     from toolkit.export.calibration import file_samples, image_files, run_data, split_samples
 
-    meta = side_meta(side_b) or side_meta(side_a)
+    meta_a, meta_b = side_meta(side_a), side_meta(side_b)
+    meta = meta_a if meta_b.foreign else meta_b
     spec = _spec(meta, side_a, side_b)
-    full = {
-        "input_size": [spec.channels, *spec.size],
-        "mean": list(spec.mean),
-        "std": list(spec.std),
-    }
+    full = ModelMeta.from_dict(
+        {"input_size": [spec.channels, *spec.size], "mean": spec.mean, "std": spec.std}
+    )
     if options.inputs:
         files = image_files(options.inputs, "--inputs")[: options.samples]
         samples = file_samples(files, NchwReading(spec), str(options.inputs), "--inputs")
@@ -60,7 +60,7 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
             data, seed = run_data(run_folder(side) / "config.json", None)
             if data:
                 break
-    if data and meta:
+    if data and not meta.foreign:
         if options.data is None and missing_modules("train"):
             note(f"note: reading the run's data ({data}) needs cnnkit[train]; see --inputs")
         else:  # an explicit --data without torch stops here with one line
@@ -74,7 +74,7 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
     return DiffInputs(x, None, origin)
 
 
-def _spec(meta: dict, side_a, side_b):
+def _spec(meta: ModelMeta, side_a, side_b):
     """The preprocessing: an ONNX side's interpretation, else the checkpoint's metadata."""
     from toolkit.runtime.interpret import interpret
     from toolkit.runtime.preprocess import ModelSpec
@@ -82,12 +82,12 @@ def _spec(meta: dict, side_a, side_b):
     onnx_side = next((s for s in (side_b, side_a) if hasattr(s, "handle")), None)
     if onnx_side is not None:
         return interpret(onnx_side.spec.source).spec
-    channels, height, width = meta["input_size"]
+    channels, height, width = meta.input_size
     return ModelSpec(
-        task=meta["task"],
+        task=meta.task,
         channels=int(channels),
         size=(int(height), int(width)),
-        mean=tuple(meta["mean"]),
-        std=tuple(meta["std"]),
-        classes=tuple(meta.get("classes") or ()) or None,
+        mean=meta.mean,
+        std=meta.std,
+        classes=meta.classes or None,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import load_onnx, read_metadata
 
 SAVED = "_ReshapedSavedOutput"  # the suffix qdq_loss_debug gives every exposed tensor
@@ -43,7 +44,7 @@ class OnnxSide:
 
     spec: SideSpec
     proto: object = None
-    meta: dict = field(default_factory=dict)
+    meta: ModelMeta = field(default_factory=ModelMeta)
     quantized: bool = False
     handle: object = None
     layer_session: object = None

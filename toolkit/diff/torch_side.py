@@ -10,6 +10,7 @@ from torch import nn
 
 from toolkit.diff.sides import SideSpec
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 
 OUTPUT = "logits"  # the name export gives the model's output
 BLOCK_DEPTH = 2  # module paths with at most this many parts: "layer1", "layer1.0"
@@ -21,7 +22,7 @@ class TorchSide:
 
     spec: SideSpec
     model: nn.Module
-    meta: dict
+    meta: ModelMeta
     layers: bool = False
     quantized: bool = False
     captured: dict = field(default_factory=dict)

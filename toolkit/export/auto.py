@@ -245,14 +245,13 @@ def quantize_auto(
             quantized = q._quantize(
                 source, work, "static", calibration, calib, proto, reading, exclude
             )
-            write_metadata(quantized, {k: v for k, v in meta.items() if k != "format"})
-            q._mark_precision(quantized, "int8")
+            write_metadata(quantized, meta.replace(precision="int8"))
             save_onnx(quantized, target)
 
         result = auto_steps(quantize_step, source, prepared, evaluation, calib, options, work)
         chosen = verdict(result, options.min_agreement, force, out)
         shutil.copyfile(step_file(work, chosen), tmp)
-        numbers = q.side_by_side(source, tmp, evaluation, meta["task"], len(meta["classes"]))
+        numbers = q.side_by_side(source, tmp, evaluation, meta.task, len(meta.classes))
         quant_bytes = tmp.stat().st_size
         publish(tmp, out)
     return q.QuantizeReport(
@@ -263,7 +262,7 @@ def quantize_auto(
         calib_samples=len(calib.x),
         eval_source=evaluation.origin,
         eval_samples=len(evaluation.x),
-        metric=None if evaluation.targets is None else q._metric_name(meta["task"]),
+        metric=None if evaluation.targets is None else q._metric_name(meta.task),
         fp32_bytes=reading.file_bytes,
         quant_bytes=quant_bytes,
         forced=_forced(result, chosen),

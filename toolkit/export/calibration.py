@@ -14,6 +14,7 @@ from onnxruntime.quantization import CalibrationDataReader
 
 from toolkit.errors import CnnkitError
 from toolkit.extras import require_extra
+from toolkit.meta import ModelMeta
 from toolkit.progress import note
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
@@ -41,15 +42,15 @@ def run_data(model_path: Path, data: str | None) -> tuple[str | None, int]:
 
 
 def split_samples(
-    data: str, split: str, meta: dict, seed: int, limit: int | None = None
+    data: str, split: str, meta: ModelMeta, seed: int, limit: int | None = None
 ) -> Samples:
     """`limit` seeded-random samples of one split of a cnnkit data source, normalised per meta."""
     require_extra("train", f"reading the data source {data!r} (use --calib-dir images instead)")
     from toolkit.data import split_arrays
 
-    images, targets, _ = split_arrays(data, split, tuple(meta["input_size"]), seed)
+    images, targets, _ = split_arrays(data, split, meta.input_size, seed)
     order = np.random.default_rng(seed).permutation(len(images))[:limit]
-    x = normalise(np.asarray(images)[order], meta["mean"], meta["std"])
+    x = normalise(np.asarray(images)[order], meta.mean, meta.std)
     return Samples(x, np.asarray(targets)[order], f"{data} {split} split")
 
 

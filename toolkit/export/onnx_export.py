@@ -17,6 +17,7 @@ from toolkit.export.simplify import node_count
 from toolkit.export.simplify import simplify as slim
 from toolkit.export.source import ExportSource, from_module, resolve_source
 from toolkit.export.status import status
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import model_bytes, write_metadata
 
 
@@ -144,10 +145,10 @@ def _export(
     atol, rtol, quiet = options.atol, options.rtol, options.quiet
     external_data = options.external_data
     out = check_output_path(out or src.default_out)
-    meta, size, task = src.meta, tuple(src.meta["input_size"]), src.meta["task"]
+    meta, size, task = src.meta, src.meta.input_size, src.meta.task
     model = exportable_copy(src.model)
     example = torch.randn(EXAMPLE_BATCH, *size, generator=torch.Generator().manual_seed(0))
-    with status(f"exporting {meta['model']} to ONNX", quiet):
+    with status(f"exporting {meta.model} to ONNX", quiet):
         converted = to_onnx(model, example, task, opset)
     proto = described(converted.proto, meta)
     nodes = {"exported": node_count(proto)}
@@ -170,7 +171,7 @@ def _export(
         publish(tmp, out)
     return ExportReport(
         path=out,
-        model=meta["model"],
+        model=meta.model,
         task=task,
         input_size=list(size),
         opset=converted.opset,
@@ -186,7 +187,7 @@ def _export(
     )
 
 
-def described(proto, meta: dict):
+def described(proto, meta: ModelMeta):
     """The model with shape inference stored in it and the cnnkit metadata set."""
     import onnx
 

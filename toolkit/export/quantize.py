@@ -9,7 +9,6 @@ Dynamic INT8 quantizes weights only and activations on the fly: meant for FC-hea
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from toolkit.export.calibration import (
 from toolkit.export.evaluate import side_by_side
 from toolkit.export.files import check_output_path, publish, save_onnx, scratch_folder, staged
 from toolkit.export.status import captured_chatter, status
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import load_onnx, read_metadata, write_metadata
 from toolkit.progress import note
 
@@ -107,11 +107,10 @@ def quantize_onnx(
     with scratch_folder("cnnkit-quant-") as work, staged(out) as tmp:
         with status(f"quantizing {source.name} ({mode})", quiet):
             quantized = _quantize(source, Path(work), mode, calibration, calib, proto, reading)
-        write_metadata(quantized, {k: v for k, v in meta.items() if k != "format"})
-        _mark_precision(quantized, SUFFIX[mode])
+        write_metadata(quantized, meta.replace(precision=SUFFIX[mode]))
         save_onnx(quantized, tmp)
         with status("comparing fp32 and quantized models", quiet):
-            numbers = side_by_side(source, tmp, evaluation, meta["task"], len(meta["classes"]))
+            numbers = side_by_side(source, tmp, evaluation, meta.task, len(meta.classes))
         if explain and mode == "static" and numbers["agreement"] < min_agreement and not force:
             from toolkit.export.auto import refuse_explained
 
@@ -128,7 +127,7 @@ def quantize_onnx(
         calib_samples=len(calib.x) if mode == "static" else 0,
         eval_source=evaluation.origin,
         eval_samples=len(evaluation.x),
-        metric=None if evaluation.targets is None else _metric_name(meta["task"]),
+        metric=None if evaluation.targets is None else _metric_name(meta.task),
         fp32_bytes=reading.file_bytes,
         quant_bytes=quant_bytes,
         forced=forced,
@@ -182,16 +181,16 @@ def _samples(source, meta, data, split, folders, samples, quiet):
     spec = reading.spec
     if reading.note_line():
         note(reading.note_line())
-    full = {
+    found = {
         "task": spec.task,
         "classes": list(spec.classes or []),
         "input_size": [spec.channels, *spec.size],
         "mean": list(spec.mean),
         "std": list(spec.std),
-        **meta,
     }
+    full = ModelMeta.from_dict({**found, **meta.to_dict()})  # the file's own metadata wins
     data, seed = run_data(source, data)
-    known = bool(data and meta)  # the run's data, preprocessed by the file's own metadata
+    known = bool(data) and not meta.foreign  # the run's data, preprocessed by the file's meta
     if eval_dir and not calib_dir:
         raise CnnkitError("--eval-dir compares on images; give --calib-dir to calibrate on too")
     if calib_dir:
@@ -210,7 +209,7 @@ def _samples(source, meta, data, split, folders, samples, quiet):
     if known:
         calib = split_samples(data, "train", full, seed, samples)
         return calib, split_samples(data, split, full, seed), full, reading
-    what = "it carries cnnkit metadata but" if meta else "no cnnkit metadata, and"
+    what = "it carries cnnkit metadata but" if not meta.foreign else "no cnnkit metadata, and"
     raise CnnkitError(
         f"{source}: no samples to calibrate and compare with: {what} no run config.json with "
         "`data` lies beside it; pass --data SOURCE (e.g. digits) or --calib-dir IMAGES"
@@ -294,12 +293,6 @@ def _pre_process(source: Path, target: Path) -> Path:
     with captured_chatter():
         quant_pre_process(source, target, skip_symbolic_shape=True)
     return target
-
-
-def _mark_precision(proto, precision: str) -> None:
-    """`cnnkit.precision` ("int8" | "fp16") so that later stages can tell the variants apart."""
-    prop = proto.metadata_props.add()
-    prop.key, prop.value = "cnnkit.precision", json.dumps(precision)
 
 
 def _refuse_or_force(agreement: float, minimum: float, force: bool, out: Path) -> bool:

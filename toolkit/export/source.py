@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from toolkit.errors import CnnkitError
-from toolkit.onnxfile import check_metadata
+from toolkit.meta import ModelMeta, check_metadata
 from toolkit.progress import note
 
 ZOO_SEED = 0  # zoo names export freshly initialised weights; seeded so files are repeatable
@@ -28,7 +28,7 @@ class ExportSource:
     """A model in eval mode, the cnnkit metadata to embed, and where its file goes by default."""
 
     model: nn.Module
-    meta: dict
+    meta: ModelMeta
     default_out: Path
     origin: str  # "run" | "checkpoint" | "zoo" | "module"
     run_config: dict = field(default_factory=dict)
@@ -105,9 +105,7 @@ def from_checkpoint(path: Path) -> ExportSource:
 
     checkpoint = load_checkpoint(path)
     model = model_from_checkpoint(checkpoint)
-    meta = {key: checkpoint[key] for key in ("task", "classes", "mean", "std", "model")}
-    meta["input_size"] = list(checkpoint["input_size"])
-    meta["model_args"] = dict(checkpoint["model_args"])
+    meta = ModelMeta.from_checkpoint(checkpoint, checkpoint["path"])
     run_dir = path if path.is_dir() else Path(checkpoint["path"]).parent
     config_path = run_dir / "config.json"
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
@@ -162,6 +160,7 @@ def from_zoo(
         "input_size": list(size),
     }
     _check_meta(meta, channels, k)
+    meta = ModelMeta.from_dict(meta, "export")
     defaults = [n for n, v in (("classes", classes), ("mean", mean), ("std", std)) if not v]
     if defaults:
         note(
@@ -278,7 +277,7 @@ def from_module(
             "mean 0.5, std 0.5 per channel"
         )
     out = Path(label.replace(":", "_").rsplit(".", 1)[-1] + ".onnx")
-    return ExportSource(model, full, out, "module")
+    return ExportSource(model, ModelMeta.from_dict(full, "export"), out, "module")
 
 
 def _num_classes(model: nn.Module, size: tuple[int, int, int], label: str = "") -> int:
@@ -299,7 +298,7 @@ def _num_classes(model: nn.Module, size: tuple[int, int, int], label: str = "") 
 
 
 def _check_meta(meta: dict, channels: int, k: int) -> None:
-    """mean/std need one value per channel, classes one name per output."""
+    """mean/std need one value per channel, classes one name per output (before the types)."""
     for key in ("mean", "std"):
         if len(meta[key]) != channels:
             raise CnnkitError(

@@ -22,6 +22,7 @@ from onnx.external_data_helper import (
 )
 
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import load_onnx, read_metadata
 from toolkit.progress import note
 
@@ -48,7 +49,7 @@ class Graph:
     constants: dict[str, TensorProto]  # initializers and Constant-node values, by tensor name
     producer: dict[str, onnx.NodeProto]
     folded: set[str] = field(default_factory=set)  # outputs of nodes computing constants
-    metadata: dict = field(default_factory=dict)
+    metadata: ModelMeta = field(default_factory=ModelMeta)
     folder: Path | None = None  # where external data lives; weights are read only if needed
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # every input
 
@@ -163,7 +164,7 @@ def static_inputs(
     constants: dict,
     input_size: Sequence[int] | dict | None,
     batch: int,
-    metadata: dict,
+    metadata: ModelMeta,
     name: str,
 ) -> dict[str, tuple[int, ...]]:
     """Every input's static shape: dynamic dims from batch and input_size (per input)."""
@@ -179,8 +180,8 @@ def static_inputs(
         sizes = dict(input_size)
     else:
         sizes = {image: input_size} if input_size else {}
-    if image not in sizes and metadata.get("input_size"):
-        sizes[image] = metadata["input_size"]
+    if image not in sizes and metadata.input_size:
+        sizes[image] = list(metadata.input_size)
     if image in sizes and not isinstance(input_size, dict):  # C,H,W also for NHWC inputs
         from toolkit.runtime.interpret import chw_to_layout
 

@@ -58,7 +58,7 @@ def profile_onnx(
             f"uncounted ops (no counting rule, their cost is not in the totals): {listed}"
         )
     return Profile(
-        model=str(graph.metadata.get("model") or graph.name),
+        model=str(graph.metadata.model or graph.name),
         input_size=list(graph.input_shape[1:]),
         batch=int(graph.input_shape[0]) if graph.input_shape else batch,
         convention=CONVENTION,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.runtime.preprocess import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -99,7 +100,7 @@ def chw_to_layout(size, shape) -> tuple:
 class Decider:
     """Makes the decisions of `interpret` in order, recording a reason for each."""
 
-    def __init__(self, meta: dict, flags: SpecFlags):
+    def __init__(self, meta: ModelMeta, flags: SpecFlags):
         self.meta, self.flags = meta, flags
         self.reasons: dict[str, str] = {}
         self.assumed: list[str] = []
@@ -166,7 +167,7 @@ class Decider:
 
     def decide_layout(self, image: TensorInfo) -> None:
         """NCHW or NHWC from the shape (channels 1 or 3 on one side), or --layout."""
-        meta_c = (self.meta.get("input_size") or [None])[0]
+        meta_c = (self.meta.input_size or [None])[0]
         if self.flags.layout:
             layout = self.flags.layout.upper()
             if layout not in LAYOUTS:
@@ -175,7 +176,7 @@ class Decider:
             self.decide("layout", f"{layout} (--layout)", False)
             return
         self.layout, why = guess_layout(image.shape, meta_c)
-        self.decide("layout", f"{self.layout}: {why}", not self.meta)
+        self.decide("layout", f"{self.layout}: {why}", self.meta.foreign)
 
     def decide_pixels(self, image: TensorInfo) -> None:
         """Channels, size, dtype and normalisation of the image input."""
@@ -185,7 +186,7 @@ class Decider:
             c_dim, h_dim, w_dim = dims[1], dims[2], dims[3]
         else:
             h_dim, w_dim, c_dim = dims[1], dims[2], dims[3]
-        stored = meta.get("input_size")
+        stored = meta.input_size
         if f.gray:
             self.channels, why, assumed = 1, "--gray", False
         elif stored:
@@ -222,7 +223,7 @@ class Decider:
             self.decide("mean_std", "none: uint8 input takes raw 0..255 pixels", False)
         elif f.mean and f.std:
             self.decide("mean_std", "--mean and --std", False)
-        elif meta.get("mean") and meta.get("std"):
+        elif meta.mean and meta.std:
             self.decide("mean_std", "cnnkit metadata", False)
         else:
             default = "ImageNet's" if self.channels == 3 else "0 and 1 (pixel / 255)"
@@ -269,8 +270,8 @@ class Decider:
                 "[N,K,H,W] segmentation scores or an integer [N,H,W] label map (--output)"
             )
             return None
-        if self.meta.get("task") and self.task != self.meta["task"]:
-            self.task = self.meta["task"]
+        if self.meta.task and self.task != self.meta.task:
+            self.task = self.meta.task
         return out
 
     def decide_reading(self, out: TensorInfo, ending: str | None) -> None:
@@ -287,15 +288,15 @@ class Decider:
         else:
             self.reading = "logits"
             why = f"the graph ends in {ending}" if ending else "no Softmax at the end"
-            self.decide("reading", f"logits: {why}; softmax applied", not self.meta)
+            self.decide("reading", f"logits: {why}; softmax applied", self.meta.foreign)
 
     def labels(self, outputs) -> None:
         """Class names: --labels, cnnkit metadata, or class indices."""
         if self.flags.labels:
             self.classes = read_labels(self.flags.labels)
             self.decide("labels", f"{len(self.classes)} names (--labels)", False)
-        elif self.meta.get("classes"):
-            self.classes = tuple(self.meta["classes"])
+        elif self.meta.classes:
+            self.classes = self.meta.classes
             self.decide("labels", f"{len(self.classes)} names (cnnkit metadata)", False)
         else:
             self.decide("labels", "class indices (no names in the file)", True)
@@ -311,8 +312,8 @@ class Decider:
             mean_default, std_default = (
                 (IMAGENET_MEAN, IMAGENET_STD) if c == 3 else ((0.0,), (1.0,))
             )
-            mean = per_channel(f.mean or meta.get("mean") or mean_default, c, "--mean")
-            std = per_channel(f.std or meta.get("std") or std_default, c, "--std")
+            mean = per_channel(f.mean or meta.mean or mean_default, c, "--mean")
+            std = per_channel(f.std or meta.std or std_default, c, "--std")
         return ModelSpec(
             task=self.task,
             channels=int(c),

@@ -66,10 +66,11 @@ def render(interp: Interpretation) -> str:
         "outputs:",
         *(f"  {t.describe()}{dynamic(t.dynamic_axes)}" for t in interp.outputs),
     ]
-    if interp.metadata:
+    if not interp.metadata.foreign:
         lines.append("cnnkit metadata:")
-        lines += [f"  {key}: {value}" for key, value in interp.metadata.items() if key != "classes"]
-        classes = interp.metadata.get("classes") or []
+        values = interp.metadata.to_dict()
+        lines += [f"  {key}: {value}" for key, value in values.items() if key != "classes"]
+        classes = values.get("classes") or []
         if classes:
             shown = ", ".join(map(str, classes[:8])) + (", ..." if len(classes) > 8 else "")
             lines.append(f"  classes: {len(classes)} ({shown})")

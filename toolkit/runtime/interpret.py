@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import load_onnx, model_bytes, read_metadata
 from toolkit.runtime.decide import (
     Decider,
@@ -44,7 +45,7 @@ class Interpretation:
     producer: str
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
-    metadata: dict  # the cnnkit.* metadata; {} for a foreign file
+    metadata: ModelMeta  # the cnnkit.* metadata; every field None for a foreign file
     spec: ModelSpec  # preprocessing and labels
     image_input: str | None
     layout: str  # "NCHW" | "NHWC"
@@ -91,7 +92,7 @@ class Interpretation:
         if not self.assumed:
             return None
         flags = sorted({FLAG_OF[key] for key in self.assumed})
-        source = "no cnnkit metadata" if not self.metadata else "partly assumed"
+        source = "no cnnkit metadata" if self.metadata.foreign else "partly assumed"
         name = Path(self.path).name
         return f"note: {name}: {source}; {self.summary()} (override: {', '.join(flags)})"
 
@@ -106,7 +107,7 @@ class Interpretation:
             "producer": self.producer,
             "inputs": [t.to_dict() for t in self.inputs],
             "outputs": [t.to_dict() for t in self.outputs],
-            "metadata": self.metadata,
+            "metadata": self.metadata.to_dict(),
             "assumptions": {
                 "image_input": self.image_input,
                 "layout": self.layout,

@@ -17,6 +17,7 @@ import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.onnxfile import load_onnx, metadata_from_session
 from toolkit.progress import note
 
@@ -51,7 +52,7 @@ class SessionHandle:
     create_s: float  # seconds spent creating the session
     input_name: str
     input_shape: list  # ints for fixed axes, str/None for dynamic ones
-    meta: dict  # cnnkit metadata; {} for a foreign model
+    meta: ModelMeta  # cnnkit metadata; every field None for a foreign model
     path: Path
     output_names: list[str] = field(default_factory=list)
 

@@ -80,7 +80,7 @@ def digits_test_tensors(
 
     images, targets, _ = split_arrays("digits", "test", tuple(size), 0)
     meta = session_handle.meta
-    return normalise(images, meta["mean"], meta["std"]), np.asarray(targets)
+    return normalise(images, meta.mean, meta.std), np.asarray(targets)
 
 
 def predictions(path: Path, x: np.ndarray, threads: int) -> np.ndarray:

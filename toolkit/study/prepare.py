@@ -11,22 +11,25 @@ def random_checkpoint(name: str, size: tuple[int, int, int], folder: Path) -> Pa
     import torch
 
     from toolkit import models
+    from toolkit.meta import ModelMeta
     from toolkit.runtime.preprocess import IMAGENET_MEAN, IMAGENET_STD
-    from toolkit.train.checkpoint import save_checkpoint
+    from toolkit.train.checkpoint import new_checkpoint, save_checkpoint
 
     torch.manual_seed(0)
     model = models.build(name, num_classes=1000, in_channels=size[0])
     folder.mkdir(parents=True, exist_ok=True)
-    checkpoint = {
-        "model": name,
-        "model_args": {"num_classes": 1000, "in_channels": size[0]},
-        "task": "classification",
-        "classes": [str(i) for i in range(1000)],
-        "input_size": list(size),
-        "mean": list(IMAGENET_MEAN[: size[0]]),
-        "std": list(IMAGENET_STD[: size[0]]),
-        "state_dict": model.state_dict(),
-    }
+    meta = ModelMeta.from_dict(
+        {
+            "model": name,
+            "model_args": {"num_classes": 1000, "in_channels": size[0]},
+            "task": "classification",
+            "classes": [str(i) for i in range(1000)],
+            "input_size": list(size),
+            "mean": list(IMAGENET_MEAN[: size[0]]),
+            "std": list(IMAGENET_STD[: size[0]]),
+        }
+    )
+    checkpoint = new_checkpoint(meta, model.state_dict())
     return save_checkpoint(checkpoint, folder / "best.pt")
 
 

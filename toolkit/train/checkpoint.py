@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from toolkit.errors import CnnkitError
-from toolkit.onnxfile import META_KEYS, check_metadata
+from toolkit.meta import META_KEYS, ModelMeta, check_metadata
 from toolkit.safeio import publish
 
 FORMAT = "cnnkit-checkpoint/1"
@@ -29,6 +29,11 @@ REQUIRED = (
     "std",
     "state_dict",
 )
+
+
+def new_checkpoint(meta: ModelMeta, state_dict: dict, **training) -> dict:
+    """A checkpoint dict: the model's metadata, its weights, then what resuming needs."""
+    return {**meta.checkpoint_fields(), "state_dict": state_dict, **training}
 
 
 def save_checkpoint(checkpoint: dict, path: str | Path) -> Path:

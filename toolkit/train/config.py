@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from toolkit.errors import CnnkitError
-from toolkit.onnxfile import check_metadata
+from toolkit.meta import check_metadata
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "onecycle", "none")

@@ -30,11 +30,13 @@ from toolkit.data import (
 )
 from toolkit.data.images import IGNORE
 from toolkit.errors import CnnkitError
+from toolkit.meta import ModelMeta
 from toolkit.progress import note, progress_bar
 from toolkit.train import distributed, finetune, prepare, rundir
 from toolkit.train.checkpoint import (
     load_checkpoint,
     load_weights,
+    new_checkpoint,
     restore_rng,
     rng_state,
     save_checkpoint,
@@ -103,18 +105,23 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
     init_report = prepare.init_from(model, config.init_from) if config.init_from else None
     finetune.apply_freeze(model, config.freeze)
     model.to(ctx.device)
-    meta = {
-        "task": task,
-        "classes": classes,
-        "mean": mean,
-        "std": std,
-        "model_args": model_args,
-        "input_size": list(size),
-    }
+    meta = ModelMeta.from_dict(
+        {
+            "task": task,
+            "classes": classes,
+            "mean": mean,
+            "std": std,
+            "model": config.model,
+            "model_args": model_args,
+            "input_size": list(size),
+        },
+        "train",
+    )
     if ctx.is_main and resumed is None:
         rundir.prepare(run_dir)
         extra = {"world_size": ctx.world, "init_report": init_report, "torch": torch.__version__}
-        rundir.write_json(run_dir / "config.json", {**config.to_dict(), **meta, **extra})
+        resolved = {**config.to_dict(), **meta.to_dict(), **extra}
+        rundir.write_json(run_dir / "config.json", resolved)
     ctx.barrier()
 
     train_loader = make_loader(splits["train"], config, ctx, train=True)
@@ -152,18 +159,17 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
                     best = {"epoch": epoch, "value": val_metrics[metric]}
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if ctx.is_main:
-                    checkpoint = {
-                        "model": config.model,
-                        **meta,
-                        "state_dict": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(),
-                        "epoch": epoch,
-                        "metrics": without_confusion(val_metrics),
-                        "rng": rng_state(),
-                        "best": best,
-                        "config": config.to_dict(),
-                    }
+                    checkpoint = new_checkpoint(
+                        meta,
+                        model.state_dict(),
+                        optimizer=optimizer.state_dict(),
+                        scheduler=scheduler.state_dict(),
+                        epoch=epoch,
+                        metrics=without_confusion(val_metrics),
+                        rng=rng_state(),
+                        best=best,
+                        config=config.to_dict(),
+                    )
                     rundir.append_metrics(run_dir, row)
                     if improved:
                         save_checkpoint(checkpoint, run_dir / "best.pt")
