@@ -16,6 +16,7 @@ TORCH_FREE = [
     "toolkit.progress",
     "toolkit.onnxfile",
     "toolkit.meta",
+    "toolkit.runfolder",
 ]
 TORCH_FREE += [
     "toolkit.runtime",

@@ -16,6 +16,7 @@ from toolkit.errors import CnnkitError
 from toolkit.onnxfile import check_onnx_path
 from toolkit.plotting import check_plot_path
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 from toolkit.safeio import write_json
 
 # A second side timed on the first model's exact inputs ({batch: array}), after the ORT
@@ -79,8 +80,7 @@ def add_gflops(entries: list[BenchEntry], reference: str | Path) -> None:
 def run_folder(model_path: Path) -> Path | None:
     """The run folder a model file sits in (it has config.json or a checkpoint), else None."""
     folder = Path(model_path).resolve().parent
-    markers = ("config.json", "best.pt", "last.pt")
-    return folder if any((folder / m).is_file() for m in markers) else None
+    return folder if RunFolder(folder).is_run() else None
 
 
 def save_beside_runs(entries: list[BenchEntry]) -> list[Path]:
@@ -92,7 +92,7 @@ def save_beside_runs(entries: list[BenchEntry]) -> list[Path]:
             by_folder.setdefault(folder, []).append(entry.to_dict())
     saved = []
     for folder, rows in by_folder.items():
-        path = folder / "bench.json"
+        path = RunFolder(folder).bench
         write_json(path, rows)  # atomic: a link planted at bench.json is replaced
         note(f"wrote {path}")
         saved.append(path)
@@ -102,9 +102,9 @@ def save_beside_runs(entries: list[BenchEntry]) -> list[Path]:
 def model_file(path: str | Path) -> Path:
     """A model path as given, or a run folder's model.onnx (announced)."""
     path = Path(path)
-    if path.is_dir() and (path / "model.onnx").is_file():
-        note(f"benchmarking {path / 'model.onnx'}")
-        return path / "model.onnx"
+    if path.is_dir() and RunFolder(path).onnx.is_file():
+        note(f"benchmarking {RunFolder(path).onnx}")
+        return RunFolder(path).onnx
     return path
 
 

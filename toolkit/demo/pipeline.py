@@ -18,6 +18,7 @@ from rich.console import Console
 from toolkit.demo import samples
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 from toolkit.runtime.results import read_rows
 
 
@@ -125,7 +126,7 @@ def train_stage(job: Job, config: DemoConfig) -> tuple[Path, Stage]:
         ),
         quiet=config.quiet,
     )
-    results = json.loads((run_dir / "results.json").read_text())
+    results = json.loads(RunFolder(run_dir).results.read_text())
     metric = results["main_metric"]
     text = (
         f"{job.model} on {job.data}: test {metric} {results['test'][metric]:.2%} after "
@@ -196,7 +197,7 @@ def infer_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) ->
     from toolkit.data import split_arrays
     from toolkit.runtime import run_inference
 
-    meta_size = json.loads((onnx_path.parent / "config.json").read_text())["input_size"]
+    meta_size = json.loads(RunFolder(onnx_path.parent).config.read_text())["input_size"]
     images, targets, classes = split_arrays(job.data, "test", tuple(meta_size), config.seed)
     if config.quick:
         images, targets = images[:40], targets[:40]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from toolkit.runfolder import RunFolder
+
 GRID_COLUMNS = 6
 GRID_CELLS = 12
 GRID_SCALE = 3  # 64x64 scenes are too small to judge at 1:1
@@ -57,7 +59,7 @@ def write_report(result, config) -> dict[str, str]:
     ]
     for job in config.jobs:
         lines += [f"## {job.name}: {job.model} on {job.data}", ""]
-        curves = out / job.name / "curves.png"
+        curves = RunFolder(out / job.name).curves
         if curves.exists():
             lines += [f"![training curves]({curves.relative_to(out)})", ""]
         for stage in (s for s in result.stages if s.job == job.name):

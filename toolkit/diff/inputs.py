@@ -10,6 +10,7 @@ import numpy as np
 from toolkit.extras import missing_modules
 from toolkit.meta import ModelMeta
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 
 
 @dataclass
@@ -57,7 +58,7 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
     data, seed = options.data, options.seed
     if data is None:
         for side in (side_b, side_a):
-            data, seed = run_data(run_folder(side) / "config.json", None)
+            data, seed = run_data(RunFolder(run_folder(side)).config, None)
             if data:
                 break
     if data and not meta.foreign:

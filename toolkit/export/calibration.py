@@ -16,6 +16,7 @@ from toolkit.errors import CnnkitError
 from toolkit.extras import require_extra
 from toolkit.meta import ModelMeta
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
@@ -31,7 +32,7 @@ class Samples:
 
 def run_data(model_path: Path, data: str | None) -> tuple[str | None, int]:
     """The data source and seed of the run folder holding `model_path` (--data wins)."""
-    config_path = model_path.parent / "config.json"
+    config_path = RunFolder(model_path.parent).config
     config = {}
     if config_path.is_file():
         try:

@@ -17,6 +17,7 @@ from torch import nn
 from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta, check_metadata
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 
 ZOO_SEED = 0  # zoo names export freshly initialised weights; seeded so files are repeatable
 FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")  # package.module:factory
@@ -107,10 +108,10 @@ def from_checkpoint(path: Path) -> ExportSource:
     model = model_from_checkpoint(checkpoint)
     meta = ModelMeta.from_checkpoint(checkpoint, checkpoint["path"])
     run_dir = path if path.is_dir() else Path(checkpoint["path"]).parent
-    config_path = run_dir / "config.json"
+    config_path = RunFolder(run_dir).config
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
     origin = "run" if path.is_dir() else "checkpoint"
-    return ExportSource(model.eval(), meta, run_dir / "model.onnx", origin, config)
+    return ExportSource(model.eval(), meta, RunFolder(run_dir).onnx, origin, config)
 
 
 def from_zoo(

@@ -15,6 +15,7 @@ from toolkit.extras import require_extra
 from toolkit.profile.profiler import profile_onnx
 from toolkit.profile.report import Profile
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,7 +65,7 @@ def profile_run(
     run_dir: Path, input_size: Sequence[int] | None, batch: int, quiet: bool
 ) -> Profile:
     """A run folder: its model.onnx when exported, else its checkpoint exported on the fly."""
-    onnx_path = run_dir / "model.onnx"
+    onnx_path = RunFolder(run_dir).onnx
     if onnx_path.is_file():
         return profile_onnx(onnx_path, input_size=input_size, batch=batch)
     note(f"{run_dir}: no model.onnx yet; exporting its checkpoint to a temporary file")

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolkit.runfolder import RunFolder
 from toolkit.study.comparisons import infer_inputs, raw_ips, runner_row
 from toolkit.study.photos import write_big_digits, write_photos
 
@@ -60,7 +61,7 @@ def train_lenet(plan: StudyPlan, work: Path) -> Path:
 
     size = (1, 32, 32)
     run_dir = train_with_fit("lenet5", size, plan.accuracy_epochs, 64, None, work / "lenet-runs")
-    return export_onnx(run_dir, out=run_dir / "model.onnx", parity=False, quiet=True).path
+    return export_onnx(run_dir, out=RunFolder(run_dir).onnx, parity=False, quiet=True).path
 
 
 def decode_agreement(plan: StudyPlan, work: Path) -> dict:

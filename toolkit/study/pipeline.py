@@ -24,6 +24,7 @@ from toolkit.bench.machine import announce, describe_machine, machine_state
 from toolkit.bench.peak import measure_peak
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 from toolkit.study import comparisons, decode_cases
 from toolkit.study.cold_start import cold_starts
 from toolkit.study.int8_layers import draw, int8_layerwise
@@ -68,7 +69,7 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
         runs_dir=work / "runs",
     )
     steps("export + static int8 quantization; int8 vs fp32")
-    digits_onnx = export(run_dir, run_dir / "model.onnx", parity=plan.parity)
+    digits_onnx = export(run_dir, RunFolder(run_dir).onnx, parity=plan.parity)
     int8 = comparisons.int8_vs_fp32(plan.digits_model, digits_onnx, plan.digits_input, plan)
     steps("int8 vs fp32 layer by layer (cnnkit diff --layerwise)")
     int8_file = digits_onnx.with_name(int8.int8_file)
@@ -76,11 +77,11 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
     if plan.eager_model:
         steps(f"{plan.eager_model} {plan.eager_input}: onnxruntime vs torch eager")
         checkpoint = random_checkpoint(plan.eager_model, plan.eager_input, work / "eager")
-        eager_onnx = export(checkpoint, work / "eager" / "model.onnx", parity=False)
+        eager_onnx = export(checkpoint, RunFolder(work / "eager").onnx, parity=False)
         eager_size = plan.eager_input
     else:
         steps(f"{plan.digits_model}: onnxruntime vs torch eager")
-        checkpoint, eager_onnx, eager_size = run_dir / "best.pt", digits_onnx, plan.digits_input
+        checkpoint, eager_onnx, eager_size = RunFolder(run_dir).best, digits_onnx, plan.digits_input
     eager_model = plan.eager_model or plan.digits_model
     eager = comparisons.ort_vs_eager(eager_model, eager_onnx, checkpoint, plan)
     steps("runner end to end from PNG files vs raw session.run")
@@ -101,7 +102,7 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
     image = comparisons.write_pngs(work / "one", plan.digits_input, 1)[0]
     processes = cold_starts(
         digits_onnx,
-        run_dir / "best.pt",
+        RunFolder(run_dir).best,
         image,
         threads=plan.threads,
         repeats=plan.process_repeats,

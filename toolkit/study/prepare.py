@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from toolkit.runfolder import RunFolder
+
 
 def random_checkpoint(name: str, size: tuple[int, int, int], folder: Path) -> Path:
     """A checkpoint of a zoo model with seeded random weights (1000 classes, ImageNet stats)."""
@@ -30,7 +32,7 @@ def random_checkpoint(name: str, size: tuple[int, int, int], folder: Path) -> Pa
         }
     )
     checkpoint = new_checkpoint(meta, model.state_dict())
-    return save_checkpoint(checkpoint, folder / "best.pt")
+    return save_checkpoint(checkpoint, RunFolder(folder).best)
 
 
 def export(source: Path, out: Path, parity: bool = True) -> Path:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.bench import run_bench
 from toolkit.errors import CnnkitError
+from toolkit.runfolder import RunFolder
 from toolkit.serve.loadgen import LevelResult, LoadConfig, run_load
 from toolkit.study.comparisons import bench_config, write_pngs
 from toolkit.study.prepare import export
@@ -141,7 +142,9 @@ def lenet_onnx(work: Path) -> Path:
         "std": [0.5],
         "state_dict": model.state_dict(),
     }
-    return export(save_checkpoint(checkpoint, folder / "best.pt"), folder / "model.onnx", False)
+    return export(
+        save_checkpoint(checkpoint, RunFolder(folder).best), RunFolder(folder).onnx, False
+    )
 
 
 def small_model(plan: StudyPlan, work: Path) -> dict:

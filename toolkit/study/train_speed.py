@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolkit.runfolder import RunFolder
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -169,7 +171,7 @@ def training_speed(
     # Two epochs give the bare loop a warmup and a steady epoch; more would only add time.
     bare = bare_loop(model, size, min(epochs, 2), batch, limit, mean, std)
     fit_times = fit_epoch_times(run_dir)
-    config = json.loads((run_dir / "config.json").read_text())
+    config = json.loads(RunFolder(run_dir).config.read_text())
     n_train = len(normalised("train", size, limit, mean, std)[1])
     speed = TrainingSpeed(
         model=model,

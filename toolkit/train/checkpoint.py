@@ -15,6 +15,7 @@ from torch import nn
 
 from toolkit.errors import CnnkitError
 from toolkit.meta import META_KEYS, ModelMeta, check_metadata
+from toolkit.runfolder import RunFolder
 from toolkit.safeio import publish
 
 FORMAT = "cnnkit-checkpoint/1"
@@ -53,11 +54,11 @@ def save_checkpoint(checkpoint: dict, path: str | Path) -> Path:
     return path
 
 
-def resolve_checkpoint(source: str | Path, prefer: str = "best.pt") -> Path:
+def resolve_checkpoint(source: str | Path, prefer: str = RunFolder.BEST) -> Path:
     """A run folder (its `prefer` file, else last.pt) or a .pt path -> the checkpoint path."""
     path = Path(source)
     if path.is_dir():
-        for name in (prefer, "last.pt", "best.pt"):
+        for name in (prefer, RunFolder.LAST, RunFolder.BEST):
             if (path / name).is_file():
                 return path / name
         raise CnnkitError(f"{path}: run folder has no best.pt or last.pt")
@@ -74,7 +75,7 @@ def load_failure(exc: Exception) -> str:
     return (useful or lines or [type(exc).__name__])[0][:160]
 
 
-def load_checkpoint(source: str | Path, prefer: str = "best.pt") -> dict:
+def load_checkpoint(source: str | Path, prefer: str = RunFolder.BEST) -> dict:
     """Read and validate a cnnkit checkpoint; never unpickles arbitrary objects."""
     path = resolve_checkpoint(source, prefer)
     try:

@@ -32,6 +32,7 @@ from toolkit.data.images import IGNORE
 from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
 from toolkit.progress import note, progress_bar
+from toolkit.runfolder import RunFolder
 from toolkit.train import distributed, finetune, prepare, rundir
 from toolkit.train.checkpoint import (
     load_checkpoint,
@@ -121,7 +122,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
         rundir.prepare(run_dir)
         extra = {"world_size": ctx.world, "init_report": init_report, "torch": torch.__version__}
         resolved = {**config.to_dict(), **meta.to_dict(), **extra}
-        rundir.write_json(run_dir / "config.json", resolved)
+        rundir.write_json(RunFolder(run_dir).config, resolved)
     ctx.barrier()
 
     train_loader = make_loader(splits["train"], config, ctx, train=True)
@@ -138,7 +139,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
                 f"--resume {run_dir}: the run already finished its {start_epoch} epochs; "
                 "pass --epochs N (more) to train longer"
             )
-        best_state = load_checkpoint(run_dir, prefer="best.pt")["state_dict"]
+        best_state = load_checkpoint(run_dir, prefer=RunFolder.BEST)["state_dict"]
         if ctx.is_main:
             rundir.keep_metrics_until(run_dir, start_epoch)
             note(f"resuming {run_dir} after epoch {start_epoch} of {config.epochs}")
@@ -172,15 +173,15 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
                     )
                     rundir.append_metrics(run_dir, row)
                     if improved:
-                        save_checkpoint(checkpoint, run_dir / "best.pt")
-                    save_checkpoint(checkpoint, run_dir / "last.pt")
+                        save_checkpoint(checkpoint, RunFolder(run_dir).best)
+                    save_checkpoint(checkpoint, RunFolder(run_dir).last)
                 if show:
                     note(epoch_line(row, metric, config.epochs))
                 for warning in warnings_for(row["diagnostics"]["grad_norm"]) if show else []:
                     note(f"warning: epoch {epoch}: {warning}")
     finally:  # curves of the finished epochs, also when the loss diverged
         if ctx.is_main and rundir.read_metrics(run_dir):
-            plot_curves(rundir.read_metrics(run_dir), metric, run_dir / "curves.png")
+            plot_curves(rundir.read_metrics(run_dir), metric, RunFolder(run_dir).curves)
 
     model.load_state_dict(best_state)
     test_loader = make_loader(splits["test"], config, ctx, train=False)
@@ -195,7 +196,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
         "run_dir": str(run_dir),
     }
     if ctx.is_main:
-        rundir.write_json(run_dir / "results.json", results)
+        rundir.write_json(RunFolder(run_dir).results, results)
     if show:
         note(final_line(results, metric))
     return run_dir
@@ -406,7 +407,7 @@ def resume_state(
 
 def diverged(value: float, epoch: int, step: int, run_dir: Path) -> TrainingDiverged:
     """The error for a NaN/inf loss, naming the last good checkpoint."""
-    last = run_dir / "last.pt"
+    last = RunFolder(run_dir).last
     kept = (
         f"the last good checkpoint is {last} (epoch {epoch - 1})"
         if epoch > 1

@@ -12,6 +12,7 @@ from toolkit.data import Source
 from toolkit.errors import CnnkitError
 from toolkit.models.foreign import load_foreign
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 from toolkit.train.checkpoint import (
     is_checkpoint,
     load_checkpoint,
@@ -54,10 +55,10 @@ def resumed_run(config: TrainConfig) -> tuple[TrainConfig, Path, dict]:
     run_dir = Path(config.resume)
     if not run_dir.is_dir():
         raise CnnkitError(f"--resume {run_dir}: no such run folder")
-    saved = TrainConfig.from_dict(read_json(run_dir / "config.json"))
-    if not (run_dir / "last.pt").is_file():
+    saved = TrainConfig.from_dict(read_json(RunFolder(run_dir).config))
+    if not RunFolder(run_dir).last.is_file():
         raise CnnkitError(f"--resume {run_dir}: no last.pt (the run ended before its first epoch)")
-    checkpoint = load_checkpoint(run_dir, prefer="last.pt")
+    checkpoint = load_checkpoint(run_dir, prefer=RunFolder.LAST)
     if checkpoint["model"] != saved.model:
         raise CnnkitError(f"{checkpoint['path']}: holds {checkpoint['model']}, not {saved.model}")
     done = checkpoint.get("epoch")

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+from toolkit.runfolder import RunFolder
 from toolkit.safeio import FolderLock, json_text, output_folder, write_atomic
-
-OWN_FILES = ("config.json", "metrics.jsonl", "results.json", "last.pt", "best.pt", "curves.png")
 
 
 def default_name(model: str, data: str) -> str:
@@ -52,7 +51,7 @@ def choose_run_dir(runs_dir: str, name: str | None, model: str, data: str, exist
 def prepare(path: Path) -> None:
     """Create the folder; when reusing one, remove the files an earlier run left."""
     path.mkdir(parents=True, exist_ok=True)
-    stale = [name for name in OWN_FILES if (path / name).exists()]
+    stale = [name for name in RunFolder.TRAIN_FILES if (path / name).exists()]
     for name in stale:
         (path / name).unlink()
     if stale:
@@ -73,9 +72,7 @@ def locked(path: Path) -> Iterator[Path]:
         with FolderLock(path, "run folder"):
             yield path
     except BaseException:
-        if created and not any(
-            (path / name).exists() for name in ("last.pt", "best.pt", "metrics.jsonl")
-        ):
+        if created and not RunFolder(path).has_epochs():
             shutil.rmtree(path, ignore_errors=True)
         raise
 
@@ -97,7 +94,7 @@ def read_json(path: Path) -> dict:
 
 def append_metrics(path: Path, row: dict) -> None:
     """Append one epoch's row to metrics.jsonl (flushed and synced)."""
-    with open(path / "metrics.jsonl", "a") as handle:
+    with open(RunFolder(path).metrics, "a") as handle:
         handle.write(json_text(row) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
@@ -105,7 +102,7 @@ def append_metrics(path: Path, row: dict) -> None:
 
 def read_metrics(path: Path) -> list[dict]:
     """Every complete row of metrics.jsonl (a torn last line, from a kill, is dropped)."""
-    file = path / "metrics.jsonl"
+    file = RunFolder(path).metrics
     if not file.exists():
         return []
     rows = []
@@ -120,5 +117,5 @@ def read_metrics(path: Path) -> list[dict]:
 def keep_metrics_until(path: Path, epoch: int) -> list[dict]:
     """Rewrite metrics.jsonl with the rows of epochs <= `epoch` (resume drops the rest)."""
     rows = [row for row in read_metrics(path) if row.get("epoch", 0) <= epoch]
-    write_atomic(path / "metrics.jsonl", "".join(json_text(row) + "\n" for row in rows))
+    write_atomic(RunFolder(path).metrics, "".join(json_text(row) + "\n" for row in rows))
     return rows
