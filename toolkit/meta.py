@@ -89,6 +89,23 @@ class ModelMeta:
         check_metadata(values, where)  # also the keys this version does not know
         return cls.from_dict(values, where)
 
+    def completed(self, defaults: ModelMeta) -> ModelMeta:
+        """This metadata, with the fields it lacks taken from `defaults`."""
+        return ModelMeta.from_dict({**defaults.to_dict(), **self.to_dict()})
+
+    @classmethod
+    def from_spec(cls, spec) -> ModelMeta:
+        """The fields a runtime ModelSpec decides: task, classes, input size, mean, std."""
+        return cls.from_dict(
+            {
+                "task": spec.task,
+                "classes": list(spec.classes or []),
+                "input_size": [spec.channels, *spec.size],
+                "mean": list(spec.mean),
+                "std": list(spec.std),
+            }
+        )
+
     def checkpoint_fields(self) -> dict:
         """The fields a checkpoint stores under its own keys (plain values)."""
         values = self.to_dict()

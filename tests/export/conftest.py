@@ -13,7 +13,7 @@ from PIL import Image
 from toolkit import models
 from toolkit.data import split_arrays
 from toolkit.export import export_onnx
-from toolkit.export.calibration import normalise
+from toolkit.export.calibration import normalize_batch
 from toolkit.train.checkpoint import save_checkpoint
 
 DIGITS_SIZE = (1, 32, 32)
@@ -29,7 +29,7 @@ def fitted_lenet() -> torch.nn.Module:
     torch.manual_seed(0)
     model = models.build("lenet").eval()
     images, targets, _ = split_arrays("digits", "train", DIGITS_SIZE, 0)
-    x = torch.from_numpy(normalise(np.asarray(images), MEAN, STD))
+    x = torch.from_numpy(normalize_batch(np.asarray(images), MEAN, STD))
     with torch.no_grad():
         features = model.head[:-1](model.features(x)).numpy()
     design = np.hstack([features, np.ones((len(features), 1), np.float32)])

@@ -155,13 +155,12 @@ def announce_foreign(handle: SessionHandle, plans: Sequence[InputPlan]) -> None:
 
 def list_images(folder: str | Path) -> list[Path]:
     """Image files under a folder, as the runtime finds them; CnnkitError if there are none."""
-    from toolkit.runtime.inputs import folder_files, image_extensions
+    from toolkit.runtime.inputs import image_files
 
     folder = Path(folder)
     if not folder.is_dir():
         raise CnnkitError(f"--data {folder}: no such folder")
-    extensions = image_extensions()
-    files = [p for p in folder_files(folder, extensions) if p.suffix.lower() in extensions]
+    files = image_files(folder)
     if not files:
         raise CnnkitError(f"--data {folder}: no image files Pillow can read")
     return files
@@ -193,10 +192,6 @@ def image_reading(
 
 def image_batch(interp: Interpretation, files: Sequence[Path]) -> np.ndarray:
     """Decode and preprocess files into one batch in the model's layout and dtype."""
-    from toolkit.runtime.predictor import NUMPY_DTYPES
     from toolkit.runtime.preprocess import load_image
 
-    batch = np.stack([load_image(path, interp.spec) for path in files])
-    if interp.layout == "NHWC":
-        batch = batch.transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(batch, dtype=NUMPY_DTYPES[interp.input_dtype])
+    return interp.batch(load_image(path, interp.spec) for path in files)

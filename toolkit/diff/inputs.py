@@ -29,6 +29,10 @@ class NchwReading:
     spec: object
     layout: str = "NCHW"
 
+    def batch(self, arrays) -> np.ndarray:
+        """The preprocessed (C, H, W) arrays stacked as they are (NCHW)."""
+        return np.stack(list(arrays))
+
 
 def side_meta(side) -> ModelMeta:
     """The cnnkit metadata of a side (checkpoint or ONNX metadata; no fields if foreign)."""
@@ -48,9 +52,7 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
     meta_a, meta_b = side_meta(side_a), side_meta(side_b)
     meta = meta_a if meta_b.foreign else meta_b
     spec = _spec(meta, side_a, side_b)
-    full = ModelMeta.from_dict(
-        {"input_size": [spec.channels, *spec.size], "mean": spec.mean, "std": spec.std}
-    )
+    full = ModelMeta.from_spec(spec)
     if options.inputs:
         files = image_files(options.inputs, "--inputs")[: options.samples]
         samples = file_samples(files, NchwReading(spec), str(options.inputs), "--inputs")

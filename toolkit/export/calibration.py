@@ -18,8 +18,6 @@ from toolkit.meta import ModelMeta
 from toolkit.progress import note
 from toolkit.runfolder import RunFolder
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
-
 
 @dataclass
 class Samples:
@@ -51,11 +49,11 @@ def split_samples(
 
     images, targets, _ = split_arrays(data, split, meta.input_size, seed)
     order = np.random.default_rng(seed).permutation(len(images))[:limit]
-    x = normalise(np.asarray(images)[order], meta.mean, meta.std)
+    x = normalize_batch(np.asarray(images)[order], meta.mean, meta.std)
     return Samples(x, np.asarray(targets)[order], f"{data} {split} split")
 
 
-def normalise(images: np.ndarray, mean, std) -> np.ndarray:
+def normalize_batch(images: np.ndarray, mean, std) -> np.ndarray:
     """uint8 NHWC (or NHW) -> float32 NCHW: pixel / 255, then (x - mean) / std per channel."""
     if images.ndim == 3:
         images = images[..., None]
@@ -65,11 +63,13 @@ def normalise(images: np.ndarray, mean, std) -> np.ndarray:
 
 
 def image_files(folder: str | Path, flag: str = "--calib-dir") -> list[Path]:
-    """Image files under `folder`, sorted and recursive; CnnkitError if there is no folder."""
+    """Image files under `folder`, as infer finds them; CnnkitError if there is no folder."""
+    from toolkit.runtime import inputs
+
     folder = Path(folder)
     if not folder.is_dir():
         raise CnnkitError(f"{flag} {folder}: no such folder")
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return inputs.image_files(folder)
 
 
 def file_samples(files: list[Path], reading, origin: str, flag: str = "--calib-dir") -> Samples:
@@ -86,10 +86,7 @@ def file_samples(files: list[Path], reading, origin: str, flag: str = "--calib-d
         note(f"{flag}: skipped {len(skipped)} unreadable files: {', '.join(skipped[:3])}")
     if not arrays:
         raise CnnkitError(f"{flag} {origin}: no readable images in it")
-    x = np.stack(arrays)
-    if reading.layout == "NHWC":
-        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    return Samples(x, None, f"{origin} ({len(arrays)} images)")
+    return Samples(reading.batch(arrays), None, f"{origin} ({len(arrays)} images)")
 
 
 def folder_samples(folder: str | Path, reading, limit: int | None = None) -> Samples:

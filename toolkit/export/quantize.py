@@ -181,14 +181,7 @@ def _samples(source, meta, data, split, folders, samples, quiet):
     spec = reading.spec
     if reading.note_line():
         note(reading.note_line())
-    found = {
-        "task": spec.task,
-        "classes": list(spec.classes or []),
-        "input_size": [spec.channels, *spec.size],
-        "mean": list(spec.mean),
-        "std": list(spec.std),
-    }
-    full = ModelMeta.from_dict({**found, **meta.to_dict()})  # the file's own metadata wins
+    full = meta.completed(ModelMeta.from_spec(spec))  # the file's own metadata wins
     data, seed = run_data(source, data)
     known = bool(data) and not meta.foreign  # the run's data, preprocessed by the file's meta
     if eval_dir and not calib_dir:

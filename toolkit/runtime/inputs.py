@@ -73,8 +73,14 @@ def npy_items(path: Path) -> list[InputItem]:
     return [InputItem(f"{os.fsdecode(path)}#{i}", path, i) for i in range(count)]
 
 
+def image_files(folder: str | Path) -> list[Path]:
+    """The files under `folder` Pillow can open by their extension (the one rule cnnkit uses)."""
+    return folder_files(Path(folder), image_extensions())
+
+
 def folder_files(folder: Path, extensions: set[str]) -> list[Path]:
-    """Image and .npy files under a folder, recursively, sorted; symlinked folders not followed."""
+    """Files with these extensions under a folder, recursively, sorted; symlinked folders not
+    followed."""
     found = []
 
     def unreadable(exc: OSError) -> None:
@@ -83,7 +89,7 @@ def folder_files(folder: Path, extensions: set[str]) -> list[Path]:
     for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs.sort()
         for name in sorted(files):
-            if Path(name).suffix.lower() in extensions | {NPY_SUFFIX}:
+            if Path(name).suffix.lower() in extensions:
                 found.append(Path(root) / name)
     return found
 
@@ -102,7 +108,7 @@ def expand_one(text: str, extensions: set[str]) -> list[Path]:
     """The paths one INPUTS argument stands for."""
     path = Path(text)
     if path.is_dir():
-        return folder_files(path, extensions)
+        return folder_files(path, extensions | {NPY_SUFFIX})
     if path.suffix.lower() in LIST_SUFFIXES and path.is_file():
         return list_file_paths(path)
     if path.exists() or path.is_symlink():

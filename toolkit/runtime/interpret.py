@@ -31,6 +31,7 @@ from toolkit.runtime.preprocess import ModelSpec, SpecFlags
 
 __all__ = ["Interpretation", "TensorInfo", "chw_to_layout", "guess_layout", "interpret", "settle"]
 # Ops that only reshape or copy: a Softmax before them still makes the output probabilities.
+NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "uint8": np.uint8}
 PASS_THROUGH = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast", "Transpose"}
 
 
@@ -75,6 +76,13 @@ class Interpretation:
     def output_info(self) -> TensorInfo:
         """The TensorInfo of the output that is read."""
         return next(t for t in self.outputs if t.name == self.output)
+
+    def batch(self, arrays) -> np.ndarray:
+        """Preprocessed (C, H, W) arrays stacked into the model's layout and dtype."""
+        batch = np.stack(list(arrays))
+        if self.layout == "NHWC":
+            batch = batch.transpose(0, 2, 3, 1)
+        return np.ascontiguousarray(batch, dtype=NUMPY_DTYPES[self.input_dtype])
 
     def summary(self) -> str:
         """One line: what is assumed about inputs and outputs (the verbs' note)."""

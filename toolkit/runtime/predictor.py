@@ -25,7 +25,7 @@ from toolkit.runtime.guards import (
     require_regular,
 )
 from toolkit.runtime.inputs import InputItem
-from toolkit.runtime.interpret import Interpretation, interpret, settle
+from toolkit.runtime.interpret import NUMPY_DTYPES, Interpretation, interpret, settle
 from toolkit.runtime.masks import to_original
 from toolkit.runtime.postprocess import (
     argmax_masks,
@@ -47,7 +47,6 @@ from toolkit.runtime.session import LOAD_ERRORS, SessionHandle, open_session, ru
 
 # save_mask(key, mask at original size, decoded) -> what the row's "mask" holds
 MaskSink = Callable[[str, np.ndarray, Decoded], object]
-NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "uint8": np.uint8}
 
 
 class Predictor:
@@ -180,10 +179,7 @@ class Predictor:
 
     def model_batch(self, decoded: list[Decoded]) -> np.ndarray:
         """Preprocessed (C, H, W) inputs stacked into the model's layout and dtype."""
-        batch = np.stack([d.array for d in decoded])
-        if self.interpretation.layout == "NHWC":
-            batch = batch.transpose(0, 2, 3, 1)
-        return np.ascontiguousarray(batch, dtype=NUMPY_DTYPES[self.interpretation.input_dtype])
+        return self.interpretation.batch(d.array for d in decoded)
 
     def infer(self, decoded: list[Decoded]) -> np.ndarray:
         """Run the model on preprocessed inputs, one batch; the output that is read."""

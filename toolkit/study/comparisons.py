@@ -76,11 +76,11 @@ def digits_test_tensors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The digits test split, preprocessed with the model's own metadata (NCHW float32)."""
     from toolkit.data import split_arrays
-    from toolkit.export.calibration import normalise
+    from toolkit.export.calibration import normalize_batch
 
     images, targets, _ = split_arrays("digits", "test", tuple(size), 0)
     meta = session_handle.meta
-    return normalise(images, meta.mean, meta.std), np.asarray(targets)
+    return normalize_batch(images, meta.mean, meta.std), np.asarray(targets)
 
 
 def predictions(path: Path, x: np.ndarray, threads: int) -> np.ndarray:

@@ -89,7 +89,7 @@ def fit_epoch_times(run_dir: Path) -> list[float]:
     return [float(row["time_s"]) for row in read_metrics(run_dir)]
 
 
-def normalised(
+def normalized_split(
     split: str,
     size: tuple[int, int, int],
     limit: int | None,
@@ -100,12 +100,12 @@ def normalised(
     import torch
 
     from toolkit.data import split_arrays
-    from toolkit.export.calibration import normalise
+    from toolkit.export.calibration import normalize_batch
 
     images, targets, _ = split_arrays(DATA, split, tuple(size), 0)
     if limit is not None:
         images, targets = images[:limit], targets[:limit]
-    x = normalise(images, mean, std)
+    x = normalize_batch(images, mean, std)
     return torch.from_numpy(x), torch.from_numpy(targets.copy())
 
 
@@ -125,8 +125,8 @@ def bare_loop(
     from toolkit import models
 
     torch.manual_seed(0)
-    train_x, train_y = normalised("train", size, limit, mean, std)
-    val_x, _ = normalised("val", size, limit, mean, std)
+    train_x, train_y = normalized_split("train", size, limit, mean, std)
+    val_x, _ = normalized_split("val", size, limit, mean, std)
     model = models.build(model_name, num_classes=10, in_channels=size[0])
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
     times = []
@@ -172,7 +172,7 @@ def training_speed(
     bare = bare_loop(model, size, min(epochs, 2), batch, limit, mean, std)
     fit_times = fit_epoch_times(run_dir)
     config = json.loads(RunFolder(run_dir).config.read_text())
-    n_train = len(normalised("train", size, limit, mean, std)[1])
+    n_train = len(normalized_split("train", size, limit, mean, std)[1])
     speed = TrainingSpeed(
         model=model,
         input_size=list(config["input_size"]),
