@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.conftest import run_without_torch
+from tests.helpers.cli import run_without_torch
 
 TORCH_FREE = [
     "toolkit.cli",

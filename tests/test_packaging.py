@@ -6,7 +6,7 @@ import importlib.metadata
 
 import tomllib
 
-from tests.conftest import ROOT
+from tests.helpers.cli import ROOT
 
 
 def declared_packages() -> set[str]:

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.bad_input.conftest import invoke, one_line, snapshot, strict_rows
 from tests.bad_input.test_security import colour_images
-from tests.conftest import ROOT, run_cli
+from tests.helpers.bad_input import invoke, one_line, snapshot, strict_rows
+from tests.helpers.cli import ROOT, run_cli
 
 
 def small_disk(limit: int):

@@ -15,8 +15,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.bad_input.conftest import png_header, strict_rows
-from tests.conftest import ROOT
+from tests.helpers.bad_input import png_header, strict_rows
+from tests.helpers.cli import ROOT
 
 TOTAL = 10_000
 MEMORY_CEILING_MB = 300  # measured ~95 MB (onnxruntime + numpy + Pillow + 10,000 rows)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_cli, run_without_torch
+from tests.helpers.cli import assert_one_line_error, run_cli, run_without_torch
 
 FAST = ("--iterations", "3", "--warmup", "1", "--threads", "1", "--no-gflops", "--no-save")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.data.conftest import palette_mask, write_class_folder, write_voc
+from tests.helpers.data import palette_mask, write_class_folder, write_voc
 from toolkit.data import split_arrays
 from toolkit.data.folders import VOC_CLASSES
 from toolkit.errors import CnnkitError

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.data.conftest import palette_mask
+from tests.helpers.data import palette_mask
 from toolkit.data import split_arrays
 from toolkit.data.labelmap import VOID, read_labelmap
 from toolkit.errors import CnnkitError

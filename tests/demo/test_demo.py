@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_demo_never_clobbers_an_earlier_run(demo, tmp_path):
 
 
 def test_demo_rejects_negative_seed(tmp_path):
-    from tests.conftest import assert_one_line_error
+    from tests.helpers.cli import assert_one_line_error
 
     result = run_cli("demo", "--seed", "-1", "--out", tmp_path / "d")
     assert_one_line_error(result, "seed")

@@ -10,8 +10,8 @@ from pathlib import Path
 import onnx
 import pytest
 
-from tests.conftest import assert_one_line_error
-from tests.diff.conftest import first_conv_block_output
+from tests.helpers.cli import assert_one_line_error
+from tests.helpers.diff import first_conv_block_output
 from toolkit.export import quantize_onnx
 
 CNNKIT = str(Path(sys.executable).with_name("cnnkit"))

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from tests.conftest import run_without_torch
-from tests.diff.conftest import first_conv_block_output
+from tests.helpers.cli import run_without_torch
+from tests.helpers.diff import first_conv_block_output
 from toolkit.diff import DiffOptions, SideSpec, Tolerance, diff_models
 from toolkit.export import quantize_onnx
 

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 from PIL import Image
 
-from tests.e2e.conftest import BIN, cnnkit, ok
-from tests.e2e.conftest import cnnkit as run_cnnkit
+from tests.helpers.e2e import BIN, cnnkit, ok
+from tests.helpers.e2e import cnnkit as run_cnnkit
 
 
 def write_digit_pngs(folder, count: int = 12) -> None:

@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from tests.conftest import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 
 
 def test_export_run_folder_json(lenet_run, tmp_path):

@@ -9,8 +9,8 @@ import shutil
 import onnx
 import pytest
 
-from tests.conftest import assert_one_line_error, run_cli
-from tests.profile.conftest import image_input, make_model, output, tensor, vgg16_trunk
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.profile import image_input, make_model, output, tensor, vgg16_trunk
 from toolkit.errors import CnnkitError
 from toolkit.profile import profile_target
 

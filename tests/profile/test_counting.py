@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onnx import TensorProto, helper
 
-from tests.profile.conftest import image_input, make_model, output, tensor
+from tests.helpers.profile import image_input, make_model, output, tensor
 from toolkit.profile import profile_onnx
 
 

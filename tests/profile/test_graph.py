@@ -6,8 +6,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from tests.conftest import run_without_torch
-from tests.profile.conftest import image_input, make_model, output, tensor
+from tests.helpers.cli import run_without_torch
+from tests.helpers.profile import image_input, make_model, output, tensor
 from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
 from toolkit.onnxfile import write_metadata

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.profile.conftest import quantize
+from tests.helpers.profile import quantize
 from toolkit.profile import profile_onnx
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onnx import helper
 
-from tests.profile.conftest import image_input, make_model, output, tensor, vgg16_trunk
+from tests.helpers.profile import image_input, make_model, output, tensor, vgg16_trunk
 from toolkit.profile import profile_onnx
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.profile.conftest import export, small_size, trained_like
+from tests.helpers.profile import export, small_size, trained_like
 from toolkit import models
 from toolkit.profile import profile_onnx, profile_target
 from toolkit.profile.torch_side import profile_module

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 def test_trained_exported_model_labels_pngs_with_the_reported_accuracy(tmp_path):

@@ -9,8 +9,8 @@ import subprocess
 import time
 from collections import Counter
 
-from tests.conftest import CNNKIT, ROOT, assert_one_line_error, run_cli
-from tests.runtime.conftest import write_pngs
+from tests.helpers.cli import CNNKIT, ROOT, assert_one_line_error, run_cli
+from tests.helpers.runtime import write_pngs
 
 
 def test_json_summary_and_exit_1_when_an_input_failed(lenet_onnx, tmp_path):

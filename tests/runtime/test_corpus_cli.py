@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_one_line_error
-from tests.e2e.conftest import cnnkit as console_script
+from tests.helpers.cli import assert_one_line_error
+from tests.helpers.e2e import cnnkit as console_script
 from tests.runtime import corpus
 from tests.runtime.test_corpus import write_images
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.conftest import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error
 
 CNNKIT = Path(sys.executable).parent / "cnnkit"
 

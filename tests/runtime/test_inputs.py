@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.runtime.conftest import write_pngs
+from tests.helpers.runtime import write_pngs
 from toolkit.errors import CnnkitError
 from toolkit.runtime.inputs import expand_inputs
 

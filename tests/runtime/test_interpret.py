@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from tests.runtime.conftest import colour_segmenter, make_model, save
+from tests.helpers.runtime import colour_segmenter, make_model, save
 from toolkit.errors import CnnkitError
 from toolkit.runtime.interpret import interpret, settle
 from toolkit.runtime.preprocess import SpecFlags

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.runtime.conftest import solid, write_pngs
+from tests.helpers.runtime import solid, write_pngs
 from toolkit.errors import CnnkitError
 from toolkit.runtime import run_inference
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.runtime.conftest import solid, write_pngs
+from tests.helpers.runtime import solid, write_pngs
 from toolkit.errors import CnnkitError
 from toolkit.runtime import Predictor, run_inference
 

@@ -6,7 +6,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from tests.conftest import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 from toolkit.errors import CnnkitError
 from toolkit.runtime.session import open_session, request_providers, run_batch
 

@@ -54,7 +54,7 @@ def test_decoding_overlaps_the_model_only_from_four_cores():
 
 
 def test_both_schedules_give_the_same_rows_in_order(lenet_onnx, tmp_path):
-    from tests.runtime.conftest import write_pngs
+    from tests.helpers.runtime import write_pngs
     from toolkit.runtime import Predictor
     from toolkit.runtime.inputs import expand_inputs
     from toolkit.runtime.runner import local_rows
@@ -73,7 +73,7 @@ def test_both_schedules_give_the_same_rows_in_order(lenet_onnx, tmp_path):
 
 
 def test_summary_reports_the_split(lenet_onnx, tmp_path):
-    from tests.runtime.conftest import write_pngs
+    from tests.helpers.runtime import write_pngs
 
     write_pngs(tmp_path / "imgs", 6)
     summary = run_inference(

@@ -6,13 +6,6 @@ checkout; it binds port 0 and announces the port it got on stderr.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,60 +13,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from tests.runtime.conftest import foreign_onnx, lenet_onnx, make_model, save, seg_onnx
+from tests.helpers.runtime import make_model, save
+from tests.helpers.serve import running
+from tests.runtime.conftest import foreign_onnx, lenet_onnx, seg_onnx
 
 __all__ = ["foreign_onnx", "lenet_onnx", "seg_onnx"]  # fixtures shared with tests/runtime
-
-CNNKIT = Path(sys.executable).parent / "cnnkit"
-
-
-@dataclass
-class Server:
-    """A running server process and its base URL."""
-
-    process: subprocess.Popen
-    url: str
-    announced: str
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
-        """Send `sig` and wait for the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout=timeout)
-
-
-@contextlib.contextmanager
-def running(*args, cwd: Path) -> Iterator[Server]:
-    """`cnnkit serve ARGS --port 0` until the block ends (then SIGTERM, or kill if stuck)."""
-    process = subprocess.Popen(
-        [str(CNNKIT), "serve", *map(str, args), "--port", "0", "--host", "127.0.0.1"],
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"},
-    )
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if line.startswith("serving on "):
-            break
-    else:
-        process.wait(timeout=30)
-        raise AssertionError(f"serve did not start (exit {process.returncode}): {''.join(lines)}")
-    url = line.split()[2].rstrip(":")
-    server = Server(process, url, line)
-    try:
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        process.stderr.close()
 
 
 @pytest.fixture

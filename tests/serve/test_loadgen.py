@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import assert_one_line_error
-from tests.serve.conftest import CNNKIT
+from tests.helpers.cli import assert_one_line_error
+from tests.helpers.serve import CNNKIT
 from toolkit.serve.scrape import parse_totals
 
 

@@ -14,8 +14,8 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from tests.conftest import assert_one_line_error
-from tests.serve.conftest import CNNKIT
+from tests.helpers.cli import assert_one_line_error
+from tests.helpers.serve import CNNKIT
 from toolkit.runtime import Predictor
 from toolkit.serve.render import from_run_length
 

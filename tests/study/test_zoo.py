@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 from toolkit.errors import CnnkitError
 from toolkit.study.zoo import DEFAULT_MODELS, compare_models
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from tests.conftest import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error
 from toolkit.cli import cli
 
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from tests.conftest import ROOT
-from tests.data.conftest import write_class_folder
+from tests.helpers.cli import ROOT
+from tests.helpers.data import write_class_folder
 from toolkit import models
 from toolkit.train import TrainConfig, TrainingDiverged, fit
 from toolkit.train.checkpoint import load_checkpoint

@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from tests.conftest import CNNKIT, ROOT, run_cli
+from tests.helpers.cli import CNNKIT, ROOT, run_cli
 from toolkit.train import TrainConfig, fit
 from toolkit.train.checkpoint import load_checkpoint
 
