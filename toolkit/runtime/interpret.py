@@ -30,8 +30,8 @@ from toolkit.runtime.decide import (
 from toolkit.runtime.preprocess import ModelSpec, SpecFlags
 
 __all__ = ["Interpretation", "TensorInfo", "chw_to_layout", "guess_layout", "interpret", "settle"]
-# Ops that only reshape or copy: a Softmax before them still makes the output probabilities.
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "uint8": np.uint8}
+# Ops that only reshape or copy: a Softmax before them still makes the output probabilities.
 PASS_THROUGH = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast", "Transpose"}
 
 
