@@ -101,25 +101,13 @@ def plan_inputs(
 ) -> list[InputPlan]:
     """Concrete shapes for every input, the image input first; cnnkit metadata gives the
     image size unless --input-size; `input_size` may name each input ({name: dims})."""
+    from toolkit.runtime.decide import input_sizes
+
     image = image_input_name(handle)
     specs = handle.session.get_inputs()
-    if isinstance(input_size, dict):
-        unknown = [name for name in input_size if name not in {s.name for s in specs}]
-        if unknown:
-            names = ", ".join(s.name for s in specs)
-            raise CnnkitError(f"--input-size {unknown[0]}=...: no such input (inputs: {names})")
-        sizes = dict(input_size)
-    else:
-        sizes = {image: input_size} if input_size else {}
-    if image not in sizes and handle.meta.input_size:
-        sizes[image] = list(handle.meta.input_size)
-    if image in sizes and not isinstance(input_size, dict):  # C,H,W also for NHWC inputs
-        from toolkit.runtime.interpret import chw_to_layout
-
-        declared = next(s.shape for s in specs if s.name == image)
-        sizes[image] = chw_to_layout(
-            sizes[image], [d if isinstance(d, int) else None for d in declared]
-        )
+    declared = next(s.shape for s in specs if s.name == image)
+    dims = [d if isinstance(d, int) else None for d in declared]
+    sizes = input_sizes(input_size, [s.name for s in specs], image, handle.meta, dims)
     plans = []
     for spec in sorted(specs, key=lambda s: s.name != image):
         if spec.type not in ORT_DTYPES:

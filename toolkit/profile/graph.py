@@ -171,23 +171,12 @@ def static_inputs(
     inputs = graph_inputs(model, constants)
     if not inputs:
         raise CnnkitError(f"{name}: the model has no inputs to profile")
-    image = image_input(model, constants)
-    if isinstance(input_size, dict):
-        unknown = [key for key in input_size if key not in {i.name for i in inputs}]
-        if unknown:
-            names = ", ".join(i.name for i in inputs)
-            raise CnnkitError(f"--input-size {unknown[0]}=...: no such input (inputs: {names})")
-        sizes = dict(input_size)
-    else:
-        sizes = {image: input_size} if input_size else {}
-    if image not in sizes and metadata.input_size:
-        sizes[image] = list(metadata.input_size)
-    if image in sizes and not isinstance(input_size, dict):  # C,H,W also for NHWC inputs
-        from toolkit.runtime.interpret import chw_to_layout
+    from toolkit.runtime.decide import input_sizes
 
-        tensor = next(i for i in inputs if i.name == image)
-        dims = [d.dim_value or None for d in tensor.type.tensor_type.shape.dim]
-        sizes[image] = chw_to_layout(sizes[image], dims)
+    image = image_input(model, constants)
+    tensor = next(i for i in inputs if i.name == image)
+    dims = [d.dim_value or None for d in tensor.type.tensor_type.shape.dim]
+    sizes = input_sizes(input_size, [i.name for i in inputs], image, metadata, dims)
     several = len(inputs) > 1
     return {
         tensor.name: static_shape(tensor, sizes.get(tensor.name), batch, name, several)

@@ -97,6 +97,19 @@ def chw_to_layout(size, shape) -> tuple:
     return tuple(size)
 
 
+def input_sizes(input_size, names: list[str], image: str, meta: ModelMeta, image_dims) -> dict:
+    """The size asked of each input: --input-size NAME=dims per input, else C,H,W (or the
+    metadata's) for the image input, reordered for an NHWC one (bench and profile)."""
+    if isinstance(input_size, dict):
+        unknown = [key for key in input_size if key not in names]
+        if unknown:
+            listed = ", ".join(names)
+            raise CnnkitError(f"--input-size {unknown[0]}=...: no such input (inputs: {listed})")
+        return dict(input_size)
+    size = input_size or meta.input_size
+    return {image: chw_to_layout(size, image_dims)} if size else {}
+
+
 class Decider:
     """Makes the decisions of `interpret` in order, recording a reason for each."""
 
