@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from toolkit.errors import CnnkitError
-from toolkit.meta import META_KEYS, ModelMeta, check_metadata
+from toolkit.meta import ModelMeta
 from toolkit.runfolder import RunFolder
 from toolkit.safeio import publish
 
@@ -101,7 +101,7 @@ def checked(checkpoint: object, path: Path) -> dict:
     missing = [key for key in REQUIRED if key not in checkpoint]
     if missing:
         raise CnnkitError(f"{path}: checkpoint lacks {', '.join(missing)}")
-    check_metadata({k: checkpoint[k] for k in META_KEYS if k in checkpoint}, str(path))
+    ModelMeta.from_checkpoint(checkpoint, str(path))  # the metadata fields, checked
     checkpoint["path"] = str(path)
     return checkpoint
 
