@@ -37,6 +37,8 @@ TORCH_FREE += [
     "toolkit.safeio",
     "toolkit.runtime.decode",
     "toolkit.runtime.workers",
+    "toolkit.runtime.options",
+    "toolkit.commands.options",
 ]
 TORCH_FREE += [
     "toolkit.timing",

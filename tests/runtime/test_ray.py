@@ -53,7 +53,7 @@ def test_ray_actor_user_errors_reach_the_driver(ray_instance, lenet_onnx, tmp_pa
         run_inference(
             lenet_onnx, [tmp_path / "imgs"], tmp_path / "a", engine="ray", device="cuda", quiet=True
         )
-    with pytest.raises(CnnkitError, match="--size"):  # raised by session.run in an actor
+    with pytest.raises(CnnkitError, match="--input-size"):  # raised by session.run in an actor
         run_inference(
             lenet_onnx, [tmp_path / "imgs"], tmp_path / "b", engine="ray", size=(8, 8), quiet=True
         )

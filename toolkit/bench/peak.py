@@ -73,9 +73,10 @@ def best_seconds(model, shape: tuple[int, ...], threads: int | None, repeats: in
     """The fastest of `repeats` runs (after one warm run) of a one-node model."""
     import onnxruntime as ort
 
+    from toolkit.runtime.options import SessionOptions
     from toolkit.runtime.session import session_options
 
-    options = session_options(threads, "all", False)
+    options = session_options(SessionOptions(threads=threads))
     session = ort.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )

@@ -12,15 +12,21 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
+from toolkit.commands.options import ALLOW_FALLBACK, batch_size_group
 from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra, require_extra
 
 
 @click.command("bench")
 @click.argument("models", nargs=-1, type=click.Path())
-@click.option("--batch", "batch", help="Batch sizes, e.g. 1,8,32 (default: the model's, or 1).")
+@batch_size_group(sweep=True, help="Batch sizes, e.g. 1,8,32 (default: the model's, or 1).")
 @click.option("--threads", help="Intra-op thread counts, e.g. 1,2 (default: all cores).")
-@click.option("--device", default="cpu", show_default=True, help="Devices, e.g. cpu,cuda.")
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Devices, e.g. cpu,cuda (a measurement names its device: no auto).",
+)
 @click.option("--warmup", type=int, default=10, show_default=True, help="Untimed runs.")
 @click.option("--iterations", type=int, help="Timed runs per configuration (default 50).")
 @click.option("--duration", type=float, help="Time runs for this many seconds instead.")
@@ -39,7 +45,7 @@ from toolkit.extras import needs_extra, require_extra
 )
 @click.option("--no-gflops", is_flag=True, help="Skip the FLOP count (achieved GFLOP/s).")
 @click.option("--plot", type=click.Path(), help="Write latency/throughput plots (PNG).")
-@click.option("--allow-fallback", is_flag=True, help="Run on CPU when --device is missing.")
+@ALLOW_FALLBACK
 @click.option("--no-save", is_flag=True, help="Do not write bench.json into run folders.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random inputs.")
 @click.option("--serve", "serve_url", help="Load-test a `cnnkit serve` model URL instead.")
@@ -49,7 +55,7 @@ from toolkit.extras import needs_extra, require_extra
 @quiet_option
 def bench_cmd(
     models,
-    batch,
+    batch_size,
     threads,
     device,
     warmup,
@@ -82,7 +88,7 @@ def bench_cmd(
     \b
     Examples:
       cnnkit bench runs/lenet5/model.onnx runs/lenet5/model.int8.onnx
-      cnnkit bench model.onnx --batch 1,8,32 --threads 1,2 --plot bench.png
+      cnnkit bench model.onnx --batch-size 1,8,32 --threads 1,2 --plot bench.png
       cnnkit bench foreign.onnx --input-size 3,224,224 --ops 10
       cnnkit bench two_inputs.onnx --input-size image=3,64,64 --input-size meta=4
       cnnkit bench runs/lenet5/model.onnx --against-torch runs/lenet5 --json
@@ -103,7 +109,7 @@ def bench_cmd(
     from toolkit.bench.text import print_bench
 
     config = BenchConfig(
-        batches=int_list(batch, "--batch"),
+        batches=batch_size,
         threads=int_list(threads, "--threads") or BenchConfig().threads,
         devices=tuple(d.strip() for d in device.split(",") if d.strip()),
         warmup=warmup,

@@ -96,36 +96,6 @@ def parse_feeds(pairs) -> tuple[tuple[str, str], ...]:
     return tuple(feeds)
 
 
-def interpretation_options(command):
-    """--layout, --outputs, --output and --feed: override how a model's tensors are read."""
-    options = [
-        click.option(
-            "--layout",
-            type=click.Choice(["NCHW", "NHWC"], case_sensitive=False),
-            help="Image input layout (default: from the input's shape).",
-        ),
-        click.option(
-            "--outputs",
-            "reading",
-            type=click.Choice(["auto", "logits", "probs"]),
-            default="auto",
-            show_default=True,
-            help="Class scores are logits or already probabilities (auto: Softmax at the end).",
-        ),
-        click.option("--output", "output", help="Output to read (default: the first)."),
-        click.option(
-            "--feed",
-            "feeds",
-            multiple=True,
-            metavar="NAME=FILE.npy",
-            help="A constant for a non-image input (repeatable).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 class InputSizeParam(click.ParamType):
     """--input-size: 'C,H,W' for the image input, or 'NAME=D1,D2,...' for a named input."""
 

@@ -11,6 +11,7 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
+from toolkit.commands.options import batch_size_group
 
 
 @click.command("profile")
@@ -21,13 +22,13 @@ from toolkit.commands.common import (
     multiple=True,
     help="C,H,W for dynamic dims or a zoo name; NAME=C,H,W per input of a multi-input model.",
 )
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch.")
+@batch_size_group(sweep=False, help="Batch size (default 1).")
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N heaviest layers (MACs).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write all layers here.")
 @click.option("--no-save", is_flag=True, help="Don't write profile.json into a run folder.")
 @json_option
 @quiet_option
-def profile_cmd(target, input_size, batch, top, csv_path, no_save, as_json, quiet):
+def profile_cmd(target, input_size, batch_size, top, csv_path, no_save, as_json, quiet):
     """Parameters, MACs/FLOPs, shapes, receptive field and memory of every layer.
 
     TARGET is an .onnx file (any, torch-free), a run folder (its model.onnx, or its
@@ -38,7 +39,7 @@ def profile_cmd(target, input_size, batch, top, csv_path, no_save, as_json, quie
     \b
     Examples:
       cnnkit profile runs/resnet18/model.onnx --top 10
-      cnnkit profile foreign.onnx --input-size 3,224,224 --batch 8 --json
+      cnnkit profile foreign.onnx --input-size 3,224,224 --batch-size 8 --json
       cnnkit profile alexnet --input-size 3,64,64     # every feature map, or why it collapses
       cnnkit profile runs/lenet5 --csv lenet5.csv
       cnnkit profile two_inputs.onnx --input-size image=3,64,64 --input-size meta=4
@@ -48,7 +49,7 @@ def profile_cmd(target, input_size, batch, top, csv_path, no_save, as_json, quie
     profile = profile_target(
         target,
         input_size=input_sizes(input_size),
-        batch=batch,
+        batch=batch_size,
         csv=csv_path,
         save=not no_save,
         quiet=quiet,

@@ -7,8 +7,61 @@ import sys
 
 import click
 
-from toolkit.commands.common import SizeParam, parse_floats, quiet_option
+from toolkit.commands.common import quiet_option
+from toolkit.commands.options import group, predictor_group
 from toolkit.extras import needs_extra
+
+
+def batching_group():
+    """--max-batch, --max-delay-ms, --patient, --max-queue, --timeout, --instances ->
+    BatchSettings."""
+
+    def build(*, max_batch, max_delay_ms, patient, max_queue, timeout, instances):
+        from toolkit.serve.config import BatchSettings
+
+        return BatchSettings(
+            max_batch=max_batch,
+            max_delay_ms=max_delay_ms,
+            max_queue=max_queue,
+            instances=instances,
+            timeout_s=timeout,
+            patient=patient,
+        )
+
+    return group(
+        "batching",
+        build,
+        [
+            click.option(
+                "--max-batch", type=int, default=16, show_default=True, help="Largest batch."
+            ),
+            click.option(
+                "--max-delay-ms",
+                type=float,
+                default=5.0,
+                show_default=True,
+                help="Run a smaller batch once its oldest request waited this long.",
+            ),
+            click.option(
+                "--patient",
+                is_flag=True,
+                help="Wait out --max-delay-ms even when no other request is on its way.",
+            ),
+            click.option(
+                "--max-queue",
+                type=int,
+                default=256,
+                show_default=True,
+                help="Waiting requests; more: 503.",
+            ),
+            click.option(
+                "--timeout", type=float, default=30.0, show_default=True, help="Seconds; then 504."
+            ),
+            click.option(
+                "--instances", type=int, default=1, show_default=True, help="Sessions per model."
+            ),
+        ],
+    )
 
 
 @needs_extra("serve")
@@ -16,44 +69,10 @@ from toolkit.extras import needs_extra
 @click.argument("models", nargs=-1, required=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port (0: any free).")
-@click.option("--max-batch", type=int, default=16, show_default=True, help="Largest batch.")
-@click.option(
-    "--max-delay-ms",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Run a smaller batch once its oldest request waited this long.",
-)
-@click.option(
-    "--patient",
-    is_flag=True,
-    help="Wait out --max-delay-ms even when no other request is on its way.",
-)
-@click.option(
-    "--max-queue", type=int, default=256, show_default=True, help="Waiting requests; more: 503."
-)
+@batching_group()
 @click.option("--max-body", type=int, default=16 << 20, show_default=True, help="Bytes; more: 413.")
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds; then 504.")
-@click.option("--instances", type=int, default=1, show_default=True, help="Sessions per model.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Decode threads.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--provider", help="Any other onnxruntime execution provider, by name.")
-@click.option("--allow-fallback", is_flag=True, help="Run on CPU when --device is missing.")
-@click.option("--threads", type=int, help="onnxruntime intra-op threads per session.")
-@click.option("--topk", type=int, default=5, show_default=True, help="Labels kept per input.")
-@click.option("--size", type=SizeParam(2), help="H,W input size (foreign models; override).")
-@click.option("--mean", help="Per-channel mean in 0..1, e.g. 0.485,0.456,0.406.")
-@click.option("--std", help="Per-channel std in 0..1, e.g. 0.229,0.224,0.225.")
-@click.option("--labels", type=click.Path(), help="Text file of class names, one per line.")
-@click.option("--gray", is_flag=True, help="Feed 1-channel gray images (foreign models).")
-@click.option(
-    "--resize",
-    type=click.Choice(["stretch", "center-crop", "letterbox"]),
-    default="stretch",
-    show_default=True,
-    help="How images reach the input size.",
-)
-@click.option("--max-pixels", type=click.IntRange(min=1), help="Refuse larger images.")
+@predictor_group()
 @click.option(
     "--engine",
     type=click.Choice(["local", "ray"]),
@@ -65,33 +84,7 @@ from toolkit.extras import needs_extra
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
 @quiet_option
 def serve_cmd(
-    models,
-    host,
-    port,
-    max_batch,
-    max_delay_ms,
-    patient,
-    max_queue,
-    max_body,
-    timeout,
-    instances,
-    workers,
-    device,
-    provider,
-    allow_fallback,
-    threads,
-    topk,
-    size,
-    mean,
-    std,
-    labels,
-    gray,
-    resize,
-    max_pixels,
-    engine,
-    replicas,
-    address,
-    quiet,
+    models, host, port, batching, max_body, workers, options, engine, replicas, address, quiet
 ):
     """Serve ONNX models over HTTP with a dynamic batcher (uvicorn + Starlette).
 
@@ -112,39 +105,19 @@ def serve_cmd(
       cnnkit bench --serve http://127.0.0.1:8000/v1/models/model --inputs images/
       cnnkit serve model.onnx --engine ray --replicas 4 --address auto
     """
-    from toolkit.serve import BatchSettings, ServeConfig, model_names, serve
+    from toolkit.serve import ServeConfig, model_names, serve
 
     config = ServeConfig(
         models=model_names(list(models)),
         host=host,
         port=port,
-        batching=BatchSettings(
-            max_batch=max_batch,
-            max_delay_ms=max_delay_ms,
-            max_queue=max_queue,
-            instances=instances,
-            timeout_s=timeout,
-            patient=patient,
-        ),
+        batching=batching,
         max_body_bytes=max_body,
         workers=workers,
         engine=engine,
         replicas=replicas,
         ray_address=address,
-        predictor={
-            "device": device,
-            "provider": provider,
-            "allow_fallback": allow_fallback,
-            "threads": threads,
-            "topk": topk,
-            "size": size,
-            "mean": parse_floats(mean, "--mean"),
-            "std": parse_floats(std, "--std"),
-            "labels": labels,
-            "gray": gray,
-            "resize": resize,
-            "max_pixels": max_pixels,
-        },
+        predictor=options,
         quiet=quiet,
     )
     stopped_by = serve(config, announce=lambda line: click.echo(line, err=True))

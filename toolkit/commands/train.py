@@ -11,6 +11,7 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
+from toolkit.commands.options import pick, renamed
 from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra
 
@@ -67,8 +68,12 @@ from toolkit.extras import needs_extra
 )
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N.")
 @click.option(
-    "--workers", type=int, default=0, show_default=True, help="DataLoader worker processes."
+    "--loader-workers",
+    "workers",
+    type=int,
+    help="DataLoader worker processes (default 0).",
 )
+@renamed("--workers", "--loader-workers", "old_workers", type=int)
 @click.option("--threads", type=int, help="Torch CPU threads (default: all cores).")
 @click.option("--limit", type=int, help="Use only the first N samples of each split (quick runs).")
 @click.option("--name", help="Run folder name (default <model>-<data>, numbered when taken).")
@@ -99,7 +104,7 @@ from toolkit.extras import needs_extra
 @click.option("--classes", help="voc data: comma-separated class names (else labelmap.txt).")
 @json_option
 @quiet_option
-def train_cmd(model, model_args, device, workers, as_json, quiet, **options):
+def train_cmd(model, model_args, device, workers, old_workers, as_json, quiet, **options):
     """Train a zoo model and write runs/NAME/ (config, checkpoints, metrics, curves).
 
     \b
@@ -126,6 +131,7 @@ def train_cmd(model, model_args, device, workers, as_json, quiet, **options):
         raise CnnkitError("give a MODEL to train (see `cnnkit models`) or --resume RUN_FOLDER")
     if model is not None:
         given["model"] = model
+    workers = pick(workers, old_workers, "--loader-workers") or 0
     config = TrainConfig(
         **given, model_args=parse_model_args(model_args), device=device, workers=workers
     )

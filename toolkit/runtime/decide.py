@@ -1,6 +1,6 @@
 """The decisions behind `interpret`, one method each, every one with its reason.
 
-Layout from where 1 or 3 channels sit, size from the file or metadata or --size, the
+Layout from where 1 or 3 channels sit, size from the file or metadata or --input-size, the
 normalisation from the dtype and metadata, the output and how it is read from its shape,
 type and the op that produces it. Flags (SpecFlags) win over everything.
 """
@@ -200,17 +200,22 @@ class Decider:
         else:
             h_dim, w_dim, c_dim = dims[1], dims[2], dims[3]
         stored = meta.input_size
-        if f.gray:
-            self.channels, why, assumed = 1, "--gray", False
+        if f.gray or f.channels == 1:
+            self.channels, why, assumed = 1, "--gray" if f.gray else "--input-size", False
         elif stored:
             self.channels, why, assumed = int(stored[0]), "cnnkit metadata", False
         elif fixed(c_dim):
             self.channels, why, assumed = int(c_dim), "the channel axis", False
         else:
             self.channels, why, assumed = 3, "channel axis dynamic; RGB assumed", True
+        if f.channels is not None and f.channels != self.channels:
+            raise CnnkitError(
+                f"--input-size {f.channels},H,W: input {image.describe()} takes {self.channels}"
+                f" channels ({why}); give {self.channels},H,W, or 1,H,W for gray"
+            )
         self.decide("channels", f"{self.channels} ({why})", assumed)
         if f.size:
-            self.size, why, assumed = tuple(f.size), "--size", False
+            self.size, why, assumed = tuple(f.size), "--input-size", False
         elif stored:
             self.size, why, assumed = tuple(stored[1:]), "cnnkit metadata", False
         elif fixed(h_dim) and fixed(w_dim):
@@ -218,11 +223,11 @@ class Decider:
         else:
             why, assumed = f"H, W dynamic; {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]} assumed", True
         if len(self.size) != 2 or min(self.size) < 1:
-            raise CnnkitError(f"--size {self.size}: expected two positive integers H,W")
+            raise CnnkitError(f"--input-size {self.size}: expected positive integers C,H,W")
         for want, have, axis in ((self.size[0], h_dim, "H"), (self.size[1], w_dim, "W")):
             if fixed(have) and want != have:
                 raise CnnkitError(
-                    f"--size {self.size[0]},{self.size[1]}: input {image.describe()} has a "
+                    f"--input-size {self.size[0]},{self.size[1]}: input {image.describe()} has a "
                     f"fixed {axis} of {have}"
                 )
         self.decide("size", f"{self.size[0]}x{self.size[1]} ({why})", assumed)

@@ -55,12 +55,12 @@ def check_array(array: np.ndarray, limit: int, key: str) -> None:
 
 
 def check_input_size(size: tuple[int, int], limit: int, where) -> None:
-    """The model input size (metadata, --size or the graph) obeys the pixel limit too."""
+    """The model input size (metadata, --input-size or the graph) obeys the pixel limit too."""
     height, width = size
     if height * width > limit:
         raise CnnkitError(
             f"{where}: input size {height}x{width} = {height * width:,} pixels is over the"
-            f" limit of {limit:,} per image (check --size; raise the limit with --max-pixels)"
+            f" limit of {limit:,} per image (check --input-size; raise the limit with --max-pixels)"
         )
 
 

@@ -24,24 +24,11 @@ def inspect_model(path: str | Path, flags: SpecFlags | None = None, run: bool = 
     interp = interpret(path, flags)
     if not run or not interp.runnable:
         return interp
+    from toolkit.runtime.options import PredictorOptions, SessionOptions
     from toolkit.runtime.predictor import Predictor
 
-    flags = flags or SpecFlags()
-    predictor = Predictor(
-        path,
-        device="cpu",
-        size=flags.size,
-        mean=flags.mean,
-        std=flags.std,
-        labels=flags.labels,
-        gray=flags.gray,
-        resize=flags.resize,
-        layout=flags.layout,
-        outputs=flags.outputs,
-        output=flags.output,
-        feeds=flags.feeds,
-        quiet=True,
-    )
+    options = PredictorOptions(SessionOptions(device="cpu"), flags or SpecFlags())
+    predictor = Predictor(path, options, quiet=True)
     return predictor.interpretation
 
 
@@ -89,7 +76,7 @@ def render(interp: Interpretation) -> str:
         fed = ", ".join(f"{name}={path}" for name, path in interp.constants)
         lines.append(f"  {'constants':<11} {fed} (--feed)")
     if interp.assumed:
-        lines.append("  ([assumed]: decided without metadata; see --layout, --size, --mean, "
+        lines.append("  ([assumed]: decided without metadata; see --layout, --input-size, --mean, "
                      "--std, --labels, --outputs, --output)")  # fmt: skip
     return "\n".join(lines)
 

@@ -142,7 +142,7 @@ FLAG_OF = {
     "layout": "--layout",
     "dtype": "--layout",
     "channels": "--gray",
-    "size": "--size",
+    "size": "--input-size",
     "mean_std": "--mean/--std",
     "output": "--output",
     "reading": "--outputs",

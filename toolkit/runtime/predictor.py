@@ -27,6 +27,7 @@ from toolkit.runtime.guards import (
 from toolkit.runtime.inputs import InputItem
 from toolkit.runtime.interpret import NUMPY_DTYPES, Interpretation, interpret, settle
 from toolkit.runtime.masks import to_original
+from toolkit.runtime.options import PredictorOptions
 from toolkit.runtime.postprocess import (
     argmax_masks,
     classification_rows,
@@ -39,7 +40,6 @@ from toolkit.runtime.preprocess import (
     Geometry,
     ImageBytes,
     ImageError,
-    SpecFlags,
     prepare,
     prepare_array,
 )
@@ -52,6 +52,9 @@ MaskSink = Callable[[str, np.ndarray, Decoded], object]
 class Predictor:
     """Predict with an ONNX file: `Predictor("model.onnx").predict(["a.png", "b.png"])`.
 
+    Options come as one PredictorOptions, or as its fields by keyword
+    (`Predictor("model.onnx", device="cpu", topk=3)`); keywords apply on top of `options`.
+
     How images go in and outputs are read comes from `interpret` (cnnkit metadata, else
     the graph, else flags); one test run on a synthetic image settles what the file leaves
     open and proves the model runs before any caller writes anything.
@@ -60,68 +63,32 @@ class Predictor:
     def __init__(
         self,
         model: str | Path,
+        options: PredictorOptions | None = None,
         *,
-        device: str = "auto",
-        provider: str | None = None,
-        threads: int | None = None,
-        allow_fallback: bool = False,
-        graph_optimization: str = "all",
-        spinning: bool = True,
-        topk: int = 5,
-        size: tuple[int, int] | None = None,
-        mean: tuple[float, ...] | None = None,
-        std: tuple[float, ...] | None = None,
-        labels: str | Path | None = None,
-        gray: bool = False,
-        resize: str = "stretch",
-        layout: str | None = None,
-        outputs: str = "auto",
-        output: str | None = None,
-        feeds=(),
-        max_pixels: int | None = None,
-        decode: str = "fast",
         quiet: bool = False,
+        **keywords,
     ):
-        if topk < 1:
-            raise CnnkitError(f"--topk {topk}: must be at least 1")
-        flags = spec_flags(
-            dict(
-                size=size,
-                mean=mean,
-                std=std,
-                labels=labels,
-                gray=gray,
-                resize=resize,
-                layout=layout,
-                outputs=outputs,
-                output=output,
-                feeds=feeds,
-            )  # fmt: skip
-        )
+        """`keywords` are PredictorOptions fields by name (device, size, topk, ...)."""
+        options = (options or PredictorOptions()).updated(**keywords)
+        if options.topk < 1:
+            raise CnnkitError(f"--topk {options.topk}: must be at least 1")
+        self.options = options
+        flags, max_pixels = options.spec, options.max_pixels
         interp = interpret(model, flags)
         interp.require_runnable()
-        handle = open_session(
-            model,
-            device=device,
-            provider=provider,
-            threads=threads,
-            allow_fallback=allow_fallback,
-            graph_optimization=graph_optimization,
-            spinning=spinning,
-            quiet=quiet,
-        )
+        handle = open_session(model, options.session, quiet=quiet)
         image = interp.input_info()
         self.handle: SessionHandle = dataclasses.replace(
             handle, input_name=image.name, input_shape=list(image.shape)
         )
         self.interpretation: Interpretation = interp
         self.constants = load_constants(interp)
-        if labels is not None:
-            check_label_count(labels, interp.spec, list(interp.output_info().shape))
-        self.topk = topk
+        if flags.labels is not None:
+            check_label_count(flags.labels, interp.spec, list(interp.output_info().shape))
+        self.topk = options.topk
         self.max_pixels = max_pixels
         check_spec(self.spec, max_pixels, self.handle.path)
-        self.decode_mode = check_decode_mode(decode)  # "full": the exact, bit-for-bit path
+        self.decode_mode = check_decode_mode(options.decode)  # "full": the exact, bit-for-bit path
         if max_pixels and max_pixels > (Image.MAX_IMAGE_PIXELS or 0):
             Image.MAX_IMAGE_PIXELS = max_pixels  # else Pillow's own guard refuses first
         self.interpretation = settle(interp, self.infer([self.test_input()]))
@@ -192,7 +159,7 @@ class Predictor:
             first = str(exc).strip().splitlines()[0]
             raise CnnkitError(
                 f"{self.handle.path}: onnxruntime failed on a batch of shape {list(batch.shape)}"
-                f" (check --size/--gray/--layout): {first}"
+                f" (check --input-size/--gray/--layout): {first}"
             ) from None
 
     def rows(self, keys: list[str], decoded: list, save_mask: MaskSink | None = None) -> list:
@@ -247,14 +214,6 @@ class Predictor:
             keys = [input_key(source, start + i) for i, source in enumerate(chunk)]
             rows += self.rows(keys, [self.try_decode(source) for source in chunk])
         return rows
-
-
-def spec_flags(options: dict) -> SpecFlags:
-    """The SpecFlags among Predictor options (the others open the session)."""
-    fields = {f.name for f in dataclasses.fields(SpecFlags)}
-    picked = {k: v for k, v in options.items() if k in fields and v is not None}
-    picked["feeds"] = tuple(dict(picked.get("feeds") or ()).items())
-    return SpecFlags(**picked)
 
 
 def check_label_count(labels, spec, output_shape: list) -> None:

@@ -272,6 +272,11 @@ class SpecFlags:
     outputs: str = "auto"  # "auto" | "logits" | "probs"
     output: str | None = None  # which output to read; None: the first
     feeds: tuple[tuple[str, str], ...] = ()  # (input name, .npy file) for non-image inputs
+    channels: int | None = None  # C of --input-size C,H,W: 1 feeds gray, else must match
+
+    def __post_init__(self):
+        # a {name: file} dict is accepted too; stored as pairs so the flags stay hashable
+        object.__setattr__(self, "feeds", tuple(dict(self.feeds or ()).items()))
 
 
 def read_labels(path: str | Path) -> tuple[str, ...]:

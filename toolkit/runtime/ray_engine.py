@@ -18,6 +18,7 @@ import numpy as np
 
 from toolkit.errors import CnnkitError
 from toolkit.runtime.inputs import InputItem
+from toolkit.runtime.options import PredictorOptions
 from toolkit.runtime.predictor import Predictor
 
 
@@ -39,12 +40,12 @@ class PredictActor:
     ActorDiedError with the original exception flattened into text.
     """
 
-    def __init__(self, model: str, options: dict, save_mask, keep_image: bool):
+    def __init__(self, model: str, options: PredictorOptions, save_mask, keep_image: bool):
         self.save_mask = save_mask
         self.keep_image = keep_image
         self.predictor, self.fatal = None, ""
         try:
-            self.predictor = Predictor(model, quiet=True, **options)
+            self.predictor = Predictor(model, options, quiet=True)
         except CnnkitError as exc:
             self.fatal = str(exc)
 
@@ -77,28 +78,20 @@ class PredictActor:
 class RayJob:
     """Runs pending inputs on Ray; `rows()` yields row batches in input order."""
 
-    def __init__(
-        self,
-        model,
-        items: list[InputItem],
-        options: dict,
-        *,
-        batch_size: int,
-        workers: int,
-        address: str | None,
-        save_mask,
-        keep_image: bool,
-    ):
-        if workers < 1:
-            raise CnnkitError(f"--workers {workers}: must be at least 1")
-        self.model, self.items, self.options = str(model), items, dict(options)
-        self.batch_size, self.workers, self.address = batch_size, workers, address
-        self.save_mask, self.keep_image = save_mask, keep_image
+    def __init__(self, model, items: list[InputItem], options: PredictorOptions, job, save_mask):
+        """`job`: the InferenceJob (batch size, actors, address, overlay)."""
+        if job.ray_workers < 1:
+            raise CnnkitError(f"--workers {job.ray_workers}: must be at least 1")
+        workers = job.ray_workers
+        self.model, self.items = str(model), items
+        self.batch_size, self.workers, self.address = job.batch_size, workers, job.ray_address
+        self.save_mask, self.keep_image = save_mask, job.overlay
         self.provider = "unknown"
         self.ray = None
         self.started = False  # whether we started Ray (and so shut it down)
-        if self.options.get("threads") is None:  # actors share the cores
-            self.options["threads"] = max(1, (os.cpu_count() or 1) // workers)
+        if options.session.threads is None:  # actors share the cores
+            options = options.updated(threads=max(1, (os.cpu_count() or 1) // workers))
+        self.options = options
 
     def start(self) -> None:
         """Connect to --address or start a local Ray (run_inference has checked the model)."""

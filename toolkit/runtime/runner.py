@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
@@ -19,7 +19,8 @@ from toolkit.progress import note, progress_bar
 from toolkit.runtime.inputs import InputItem, expand_inputs
 from toolkit.runtime.interpret import interpret
 from toolkit.runtime.masks import mask_image, mask_names, overlay_image, save_atomic
-from toolkit.runtime.predictor import Predictor, spec_flags
+from toolkit.runtime.options import PredictorOptions, routed, updated
+from toolkit.runtime.predictor import Predictor
 from toolkit.runtime.results import (
     RESULTS,
     ResultsWriter,
@@ -149,35 +150,45 @@ def previous_rows(results: Path, resume: bool) -> list[dict]:
     return read_rows(results)
 
 
+@dataclass(frozen=True)
+class InferenceJob:
+    """How `run_inference` goes through the inputs (the Predictor's options aside)."""
+
+    batch_size: int = 8
+    workers: int | str | None = "auto"  # decode threads, or auto (sized with --threads)
+    resume: bool = False  # continue OUT/results.jsonl
+    overlay: bool = False  # segmentation: also write overlay PNGs
+    csv: bool = False  # also write OUT/results.csv
+    engine: str = "local"  # or "ray"
+    ray_address: str | None = None  # None: start a local Ray
+    ray_workers: int = 2  # Ray actors
+
+
 def run_inference(
     model: str | Path,
     inputs,
     out_dir: str | Path,
+    options: PredictorOptions | None = None,
+    job: InferenceJob | None = None,
     *,
-    batch_size: int = 8,
-    workers: int | str | None = "auto",
-    resume: bool = False,
-    overlay: bool = False,
-    csv: bool = False,
-    engine: str = "local",
-    ray_address: str | None = None,
-    ray_workers: int = 2,
     quiet: bool = False,
-    **predictor_options,
+    **keywords,
 ) -> InferenceSummary:
     """Predict every input into OUT/results.jsonl (and masks); resumable, bad files reported.
 
-    `predictor_options` are Predictor's (device, provider, threads, allow_fallback,
-    graph_optimization, topk, size, mean, std, labels, gray, resize, layout, outputs, output,
-    feeds, max_pixels, decode). `workers` "auto" (or None) sizes decode threads and
-    onnxruntime threads together.
-    The model is checked before anything is written under `out_dir`.
+    `keywords` are fields of InferenceJob (batch_size, workers, resume, overlay, csv,
+    engine, ...) or of PredictorOptions (device, threads, size, topk, decode, ...), applied
+    on top of `job` and `options`. `workers` "auto" (or None) sizes decode threads and
+    onnxruntime threads together. The model is checked before anything is written.
     """
-    if batch_size < 1:
-        raise CnnkitError(f"--batch-size {batch_size}: must be at least 1")
-    plan = plan_workers(workers, predictor_options.get("threads"))
-    if engine not in ENGINES:
-        raise CnnkitError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    job_changes, rest = routed_job(keywords)
+    job = updated(job or InferenceJob(), job_changes)
+    options = (options or PredictorOptions()).updated(**rest)
+    if job.batch_size < 1:
+        raise CnnkitError(f"--batch-size {job.batch_size}: must be at least 1")
+    plan = plan_workers(job.workers, options.session.threads)
+    if job.engine not in ENGINES:
+        raise CnnkitError(f"--engine {job.engine!r}: expected one of {', '.join(ENGINES)}")
     if not str(out_dir).strip():
         raise CnnkitError("--out '': give a folder for results.jsonl")
     out_dir = Path(out_dir)
@@ -185,54 +196,45 @@ def run_inference(
         raise CnnkitError(f"--out {out_dir}: is a file, expected a folder for results.jsonl")
     items = outside(expand_inputs(inputs), out_dir)
     start = time.perf_counter()
-    if engine == "local":
+    if job.engine == "local":
         # Decode threads share the cores with onnxruntime's: its idle threads must not spin.
-        options = {**predictor_options, "threads": plan.threads, "spinning": False}
-        predictor = Predictor(model, quiet=quiet, **options)
+        session = replace(options.session, threads=plan.threads, spinning=False)
+        predictor = Predictor(model, replace(options, session=session), quiet=quiet)
     else:
         # a bad file or one infer cannot feed fails here, not in actors (out not yet made)
-        interpret(model, spec_flags(predictor_options)).require_runnable()
+        interpret(model, options.spec).require_runnable()
     output_folder(out_dir)
     with FolderLock(out_dir):
         for name in OUTPUT_FOLDERS:
             refuse_link(out_dir / name, "masks and overlays")
         results = out_dir / RESULTS
-        done = previous_rows(results, resume)
+        done = previous_rows(results, job.resume)
         done_keys = {row.get("path") for row in done}
         pending = [item for item in items if item.key not in done_keys]
-        save_mask = MaskWriter(out_dir, mask_names([item.key for item in items]), overlay)
-        if engine == "ray":
+        save_mask = MaskWriter(out_dir, mask_names([item.key for item in items]), job.overlay)
+        if job.engine == "ray":
             from toolkit.runtime.ray_engine import RayJob
 
-            job = RayJob(
-                model,
-                pending,
-                predictor_options,
-                batch_size=batch_size,
-                workers=ray_workers,
-                address=ray_address,
-                save_mask=save_mask,
-                keep_image=overlay,
-            )
-            job.start()
-            rows_iter = job.rows()
+            ray_job = RayJob(model, pending, options, job, save_mask)
+            ray_job.start()
+            rows_iter = ray_job.rows()
         else:
             times = StageTimes()
             rows_iter = local_rows(
                 predictor,
                 pending,
-                batch_size=batch_size,
+                batch_size=job.batch_size,
                 workers=plan.workers,
                 save_mask=save_mask,
-                keep_image=overlay,
+                keep_image=job.overlay,
                 times=times,
                 overlap=plan.overlap,
             )
         setup_s = time.perf_counter() - start
         seconds = write_rows(rows_iter, results, len(pending), quiet)
-        provider_name = job.provider if engine == "ray" else predictor.provider
+        provider_name = ray_job.provider if job.engine == "ray" else predictor.provider
         split = None
-        if engine == "local":
+        if job.engine == "local":
             split = {
                 "decode": predictor.decode_mode,
                 "workers": plan.workers,
@@ -241,7 +243,7 @@ def run_inference(
                 **times.summary(seconds),
             }
         tally = tally_rows(results)
-        if csv:
+        if job.csv:
             write_csv(iter_rows(results), out_dir / "results.csv")
     return InferenceSummary(
         count=len(items),
@@ -252,11 +254,11 @@ def run_inference(
         seconds=seconds,
         setup_s=setup_s,
         provider=provider_name,
-        engine=engine,
+        engine=job.engine,
         results=str(results),
-        csv=str(out_dir / "results.csv") if csv else None,
+        csv=str(out_dir / "results.csv") if job.csv else None,
         masks=str(out_dir / "masks") if tally.segmentation else None,
-        overlays=str(out_dir / "overlays") if tally.segmentation and overlay else None,
+        overlays=str(out_dir / "overlays") if tally.segmentation and job.overlay else None,
         failures=tally.failures,
         split=split,
     )
@@ -281,6 +283,13 @@ def tally_rows(results: Path) -> Tally:
             tally.failures.append({"path": row["path"], "error": row["error"]})
         tally.segmentation = tally.segmentation or "mask" in row
     return tally
+
+
+def routed_job(keywords: dict) -> tuple[dict, dict]:
+    """Keywords for InferenceJob, and the rest (PredictorOptions fields)."""
+    job_fields = {f.name for f in fields(InferenceJob)}
+    job = {k: v for k, v in keywords.items() if k in job_fields}
+    return routed(job, InferenceJob)[0], {k: v for k, v in keywords.items() if k not in job}
 
 
 def outside(items: list[InputItem], out_dir: Path) -> list[InputItem]:

@@ -20,6 +20,7 @@ from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
 from toolkit.onnxfile import load_onnx, metadata_from_session
 from toolkit.progress import note
+from toolkit.runtime.options import SessionOptions, routed, updated
 
 # What onnxruntime raises for a model it cannot load (pybind classes, not RuntimeError).
 LOAD_ERRORS = (
@@ -109,30 +110,29 @@ def max_threads() -> int:
     return max(16, 4 * (os.cpu_count() or 1))
 
 
-def session_options(
-    threads, graph_optimization, enable_profiling, spinning: bool = True
-) -> ort.SessionOptions:
-    """SessionOptions for --threads and the graph optimisation level.
+def session_options(options: SessionOptions) -> ort.SessionOptions:
+    """onnxruntime SessionOptions for --threads and the graph optimisation level.
 
     spinning=False: idle intra-op threads sleep instead of spinning, leaving the cores to
     work that shares them (the runner's decode threads).
     """
+    threads, graph_optimization = options.threads, options.graph_optimization
     if graph_optimization not in GRAPH_OPTIMIZATION:
         choices = ", ".join(GRAPH_OPTIMIZATION)
         raise CnnkitError(f"graph optimisation {graph_optimization!r}: expected one of {choices}")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = GRAPH_OPTIMIZATION[graph_optimization]
-    options.log_severity_level = 3  # we detect and report provider fallbacks ourselves
-    options.enable_profiling = enable_profiling
+    ort_options = ort.SessionOptions()
+    ort_options.graph_optimization_level = GRAPH_OPTIMIZATION[graph_optimization]
+    ort_options.log_severity_level = 3  # we detect and report provider fallbacks ourselves
+    ort_options.enable_profiling = options.enable_profiling
     if threads is not None:
         if threads < 1:
             raise CnnkitError(f"--threads {threads}: must be at least 1")
         if threads > max_threads():  # thousands of threads hang or crash onnxruntime
             raise CnnkitError(f"--threads {threads}: at most {max_threads()} on this machine")
-        options.intra_op_num_threads = threads
-    if not spinning:
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
+        ort_options.intra_op_num_threads = threads
+    if not options.spinning:
+        ort_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort_options
 
 
 def refuse_or_announce(request: ProviderRequest, wanted: str, allow_fallback: bool) -> None:
@@ -156,30 +156,28 @@ def create_session(path: Path, options, providers) -> tuple[ort.InferenceSession
 
 def open_session(
     path: str | Path,
+    options: SessionOptions | None = None,
     *,
-    device: str = "auto",
-    provider: str | None = None,
-    threads: int | None = None,
-    allow_fallback: bool = False,
-    graph_optimization: str = "all",
-    enable_profiling: bool = False,
-    spinning: bool = True,
     quiet: bool = False,
+    **keywords,
 ) -> SessionHandle:
-    """Open an ONNX file on the requested device; refuse or announce provider fallbacks."""
+    """Open an ONNX file on the requested device; refuse or announce provider fallbacks.
+
+    `keywords` are SessionOptions fields by name (device="cpu", threads=1, ...).
+    """
+    options = updated(options or SessionOptions(), routed(keywords, SessionOptions)[0])
     path = Path(path)
     load_onnx(path, load_external_data=False)  # clear errors and the external-data guard
-    request = request_providers(device, provider)
+    request = request_providers(options.device, options.provider)
     wanted = provider_name(request.providers[0])
     providers = request.providers
     if wanted not in ort.get_available_providers():
-        refuse_or_announce(request, wanted, allow_fallback)
+        refuse_or_announce(request, wanted, options.allow_fallback)
         providers = [CPU]
-    options = session_options(threads, graph_optimization, enable_profiling, spinning)
-    session, create_s = create_session(path, options, providers)
+    session, create_s = create_session(path, session_options(options), providers)
     actual = session.get_providers()
     if wanted != actual[0] and providers is request.providers:
-        refuse_or_announce(request, wanted, allow_fallback)
+        refuse_or_announce(request, wanted, options.allow_fallback)
     running = request.device if actual[0] == wanted else "cpu"
     if not quiet and running != "cpu":
         note(f"running on {running} ({actual[0]})")

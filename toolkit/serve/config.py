@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
+from toolkit.runtime.options import PredictorOptions
 
 ENGINES = ("local", "ray")
 
@@ -39,7 +40,7 @@ class BatchSettings:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """Everything `cnnkit serve` needs; `predictor` holds Predictor's keyword options."""
+    """Everything `cnnkit serve` needs; `predictor` holds the Predictor's options."""
 
     models: dict[str, Path]  # name in the URL -> .onnx file
     host: str = "127.0.0.1"
@@ -50,7 +51,7 @@ class ServeConfig:
     engine: str = "local"  # or "ray": a Ray Serve deployment per model
     replicas: int = 1  # Ray Serve replicas per model
     ray_address: str | None = None  # None: start a local Ray
-    predictor: dict = field(default_factory=dict)  # device, threads, topk, size, ...
+    predictor: PredictorOptions = field(default_factory=PredictorOptions)
     quiet: bool = False
 
     def check(self) -> ServeConfig:

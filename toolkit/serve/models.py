@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from toolkit.runtime.options import PredictorOptions
 from toolkit.runtime.predictor import Predictor
 from toolkit.serve.batcher import Batcher
 from toolkit.serve.config import BatchSettings, ServeConfig
@@ -15,13 +16,14 @@ from toolkit.serve.metrics import ServeMetrics
 from toolkit.serve.turns import Turns
 
 
-def open_predictors(path: Path, instances: int, options: dict, quiet: bool) -> list[Predictor]:
+def open_predictors(
+    path: Path, instances: int, options: PredictorOptions, quiet: bool
+) -> list[Predictor]:
     """`instances` Predictors (sessions) of one model; they share the cores unless --threads."""
-    options = dict(options)
-    if options.get("threads") is None and instances > 1:
-        options["threads"] = max(1, (os.cpu_count() or 1) // instances)
+    if options.session.threads is None and instances > 1:
+        options = options.updated(threads=max(1, (os.cpu_count() or 1) // instances))
     # Only the first announces defaults and fallbacks; the others would repeat it.
-    return [Predictor(path, quiet=quiet or i > 0, **options) for i in range(instances)]
+    return [Predictor(path, options, quiet=quiet or i > 0) for i in range(instances)]
 
 
 @dataclass

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from toolkit.errors import CnnkitError
+from toolkit.runtime.options import PredictorOptions
 from toolkit.runtime.predictor import Predictor
 from toolkit.runtime.preprocess import Decoded, ImageError
 from toolkit.serve.config import ServeConfig
@@ -43,9 +44,9 @@ def problem(status: int, message: str) -> JSONResponse:
 class ModelReplica:
     """One replica: a Predictor, Ray Serve's batcher in front of it, the predict route."""
 
-    def __init__(self, name: str, model: str, options: dict, config: dict):
+    def __init__(self, name: str, model: str, options: PredictorOptions, config: dict):
         self.name, self.config = name, config
-        self.predictor = Predictor(model, quiet=True, **options)
+        self.predictor = Predictor(model, options, quiet=True)
         self.run_batch.set_max_batch_size(config["max_batch"])
         self.run_batch.set_batch_wait_timeout_s(config["max_delay_ms"] / 1000)
 
@@ -97,9 +98,9 @@ class ModelReplica:
 def deployment(config: ServeConfig, name: str, path):
     """The Ray Serve application of one model."""
     batching = config.batching
-    options = dict(config.predictor)
-    if options.get("threads") is None:  # replicas share the cores of a node
-        options["threads"] = max(1, (os.cpu_count() or 1) // config.replicas)
+    options = config.predictor
+    if options.session.threads is None:  # replicas share the cores of a node
+        options = options.updated(threads=max(1, (os.cpu_count() or 1) // config.replicas))
     settings = {
         "max_batch": batching.max_batch,
         "max_delay_ms": batching.max_delay_ms,
@@ -142,7 +143,7 @@ def wait_for_signal() -> int:
 def serve_on_ray(config: ServeConfig, announce: Callable[[str], None]) -> int:
     """Deploy every model on Ray Serve, serve until SIGTERM/SIGINT, then shut down."""
     for path in config.models.values():
-        Predictor(path, quiet=config.quiet, **config.predictor)  # bad flags fail here, once
+        Predictor(path, config.predictor, quiet=config.quiet)  # bad flags fail here, once
     if config.ray_address:
         try:
             ray.init(address=config.ray_address, **QUIET)

@@ -115,7 +115,7 @@ def check(config: TrainConfig) -> None:
     if config.threads is not None and not 0 < config.threads <= MAX_THREADS:
         raise CnnkitError(f"--threads must be 1..{MAX_THREADS}, got {config.threads}")
     if config.workers < 0:
-        raise CnnkitError(f"--workers must be 0 or more, got {config.workers}")
+        raise CnnkitError(f"--loader-workers must be 0 or more, got {config.workers}")
     if config.freeze not in FREEZE:
         raise CnnkitError(f"--freeze {config.freeze}: choose {', '.join(FREEZE)}")
     if not 0 < config.backbone_lr_scale <= 1:

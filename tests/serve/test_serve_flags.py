@@ -1,0 +1,35 @@
+"""serve takes infer's flags from the same option group: --decode, --outputs, --output,
+--layout, --topk, --input-size; a served row equals infer's row under the same flags."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from tests.serve.conftest import CNNKIT
+
+FLAGS = ["--decode", "full", "--outputs", "logits", "--output", "logits", "--layout", "NCHW"]
+
+
+def test_served_row_with_decode_full_equals_infers(serve, lenet_onnx, tmp_path):
+    pixels = np.random.default_rng(3).integers(0, 256, (180, 240, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "photo.jpg", quality=90)
+    infer = subprocess.run(
+        [str(CNNKIT), "infer", str(lenet_onnx), "photo.jpg", "-o", "preds", *FLAGS, "--topk", "3"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert infer.returncode == 0, infer.stderr
+    expected = json.loads((tmp_path / "preds" / "results.jsonl").read_text())
+    with serve(lenet_onnx, *FLAGS, "--topk", "3", "--input-size", "1,32,32") as server:
+        body = (tmp_path / "photo.jpg").read_bytes()
+        url = f"{server.url}/v1/models/lenet/predict?key=photo.jpg"
+        served = httpx.post(url, content=body, timeout=60).json()
+    assert len(served["topk"]) == 3
+    assert served == {**expected, "path": "photo.jpg"}
