@@ -12,72 +12,93 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
-from toolkit.commands.options import ALLOW_FALLBACK, batch_size_group
+from toolkit.commands.options import ALLOW_FALLBACK, batch_size_group, group
 from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra, require_extra
 
 
+def sweep_group():
+    """--batch-size, --threads, --device (lists), --warmup, --iterations, --duration,
+    --input-size, --data, --end-to-end, --seed, --allow-fallback, --ops, --no-gflops ->
+    BenchConfig."""
+    return group(
+        "config",
+        build_config,
+        [
+            batch_size_group(
+                sweep=True, help="Batch sizes, e.g. 1,8,32 (default: the model's, or 1)."
+            ),
+            click.option("--threads", help="Intra-op thread counts, e.g. 1,2 (default: all)."),
+            click.option(
+                "--device",
+                default="cpu",
+                show_default=True,
+                help="Devices, e.g. cpu,cuda (a measurement names its device: no auto).",
+            ),
+            click.option("--warmup", type=int, default=10, show_default=True, help="Untimed runs."),
+            click.option(
+                "--iterations", type=int, help="Timed runs per configuration (default 50)."
+            ),
+            click.option("--duration", type=float, help="Time runs for this many seconds instead."),
+            click.option(
+                "--input-size",
+                type=InputSizeParam(),
+                multiple=True,
+                help="C,H,W for dynamic dims (foreign files); NAME=dims per input of a "
+                "multi-input model.",
+            ),
+            click.option(
+                "--data", type=click.Path(), help="Folder of images: real inputs, preprocessed."
+            ),
+            click.option(
+                "--end-to-end", is_flag=True, help="Clock decoding + preprocessing too (--data)."
+            ),
+            click.option(
+                "--ops", type=int, default=0, help="Profile ops; list the N heaviest nodes."
+            ),
+            click.option(
+                "--no-gflops", is_flag=True, help="Skip the FLOP count (achieved GFLOP/s)."
+            ),
+            ALLOW_FALLBACK,
+            click.option(
+                "--seed", type=int, default=0, show_default=True, help="Seed of random inputs."
+            ),
+        ],
+    )
+
+
+def build_config(*, batch_size, threads, device, input_size, no_gflops, **values):
+    """BenchConfig from the sweep group's flags."""
+    from toolkit.bench import BenchConfig
+
+    return BenchConfig(
+        batches=batch_size,
+        threads=int_list(threads, "--threads") or BenchConfig().threads,
+        devices=tuple(d.strip() for d in device.split(",") if d.strip()),
+        input_size=input_sizes(input_size),
+        gflops=not no_gflops,
+        **values,
+    )
+
+
 @click.command("bench")
 @click.argument("models", nargs=-1, type=click.Path())
-@batch_size_group(sweep=True, help="Batch sizes, e.g. 1,8,32 (default: the model's, or 1).")
-@click.option("--threads", help="Intra-op thread counts, e.g. 1,2 (default: all cores).")
-@click.option(
-    "--device",
-    default="cpu",
-    show_default=True,
-    help="Devices, e.g. cpu,cuda (a measurement names its device: no auto).",
-)
-@click.option("--warmup", type=int, default=10, show_default=True, help="Untimed runs.")
-@click.option("--iterations", type=int, help="Timed runs per configuration (default 50).")
-@click.option("--duration", type=float, help="Time runs for this many seconds instead.")
-@click.option(
-    "--input-size",
-    type=InputSizeParam(),
-    multiple=True,
-    help="C,H,W for dynamic dims (foreign files); NAME=dims per input of a multi-input model.",
-)
-@click.option("--data", type=click.Path(), help="Folder of images: real inputs, preprocessed.")
-@click.option("--end-to-end", is_flag=True, help="Clock decoding + preprocessing too (--data).")
+@sweep_group()
 @click.option("--against-torch", type=click.Path(), help="Checkpoint or run: torch eager too.")
-@click.option("--ops", type=int, default=0, help="Profile ops; list the N heaviest nodes.")
 @click.option(
     "--peak", is_flag=True, help="Measure onnxruntime's float32 GFLOP/s ceiling (Conv, MatMul)."
 )
-@click.option("--no-gflops", is_flag=True, help="Skip the FLOP count (achieved GFLOP/s).")
 @click.option("--plot", type=click.Path(), help="Write latency/throughput plots (PNG).")
-@ALLOW_FALLBACK
 @click.option("--no-save", is_flag=True, help="Do not write bench.json into run folders.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of random inputs.")
 @click.option("--serve", "serve_url", help="Load-test a `cnnkit serve` model URL instead.")
 @click.option("--concurrency", help="--serve: client counts, e.g. 1,4,16,64 (the default).")
 @click.option("--inputs", multiple=True, help="--serve: image files, folders or globs to send.")
 @json_option
 @quiet_option
 def bench_cmd(
-    models,
-    batch_size,
-    threads,
-    device,
-    warmup,
-    iterations,
-    duration,
-    input_size,
-    data,
-    end_to_end,
-    against_torch,
-    ops,
-    peak,
-    no_gflops,
-    plot,
-    allow_fallback,
-    no_save,
-    seed,
-    serve_url,
-    concurrency,
-    inputs,
-    as_json,
+    models, config, against_torch, peak, plot, no_save, serve_url, concurrency, inputs, as_json,
     quiet,
-):
+):  # fmt: skip
     """Latency and throughput of ONNX models, side by side; or of a server (--serve).
 
     The clock covers session.run only (inputs are prepared before it) unless
@@ -104,26 +125,13 @@ def bench_cmd(
         if models:
             raise CnnkitError("--serve measures a server; give no MODEL files with it")
         require_extra("serve", "bench --serve")
-        return bench_server(serve_url, concurrency, duration, inputs, plot, as_json)
-    from toolkit.bench import BenchConfig, run_bench
+        return bench_server(serve_url, concurrency, config.duration, inputs, plot, as_json)
+    from dataclasses import replace
+
+    from toolkit.bench import run_bench
     from toolkit.bench.text import print_bench
 
-    config = BenchConfig(
-        batches=batch_size,
-        threads=int_list(threads, "--threads") or BenchConfig().threads,
-        devices=tuple(d.strip() for d in device.split(",") if d.strip()),
-        warmup=warmup,
-        iterations=iterations,
-        duration=duration,
-        input_size=input_sizes(input_size),
-        data=data,
-        end_to_end=end_to_end,
-        seed=seed,
-        allow_fallback=allow_fallback,
-        ops=ops,
-        gflops=not no_gflops,
-        quiet=quiet or as_json,
-    )
+    config = replace(config, quiet=quiet or as_json)
     eager = None
     if against_torch:
         from toolkit.bench_eager import against_torch as eager_side

@@ -30,7 +30,8 @@ def group(target: str, build, decorators: list):
 
         @functools.wraps(command)
         def wrapper(*args, **kwargs):
-            values = {name: kwargs.pop(name) for name in names}
+            # a nested group has already turned its flags into its object (named as a flag)
+            values = {name: kwargs.pop(name) for name in names if name in kwargs}
             kwargs[target] = build(**values)
             return command(*args, **kwargs)
 
