@@ -8,8 +8,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import assert_one_line_error, run_cli
-from tests.runtime.conftest import write_pngs
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.runtime import write_pngs
 from toolkit.cli import cli
 
 SIZE_NOTE = "note: --size is now --input-size C,H,W"

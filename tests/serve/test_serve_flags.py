@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from tests.serve.conftest import CNNKIT
+from tests.helpers.cli import CNNKIT
 
 FLAGS = ["--decode", "full", "--outputs", "logits", "--output", "logits", "--layout", "NCHW"]
 
