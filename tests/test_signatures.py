@@ -17,7 +17,7 @@ import toolkit.runtime
 MOST = 8  # parameters, self excluded; **keywords (routed to a dataclass) counts as one
 GROUP_OBJECTS = {"options", "session", "spec", "job", "batching", "config", "sides"}
 # Callbacks of verbs whose flags are not in option groups yet (issue 12, still to do).
-NOT_YET = {"export", "quantize", "train"}
+NOT_YET = {"export", "quantize"}
 
 
 def modules(package) -> list:
