@@ -42,7 +42,7 @@ step profile cnnkit profile runs/tour/lenet5/model.onnx
 step profile cnnkit profile alexnet --input-size 3,64,64
 step infer cnnkit infer runs/tour/lenet5/model.onnx runs/demo/images/lenet5 --out preds/
 step infer head -c 400 preds/results.jsonl
-step bench cnnkit bench runs/tour/fcn8s/model.onnx runs/tour/fcn8s/model.int8.onnx --batch 1,8 --threads 2 --iterations 100 --against-torch runs/tour/fcn8s --no-save
+step bench cnnkit bench runs/tour/fcn8s/model.onnx runs/tour/fcn8s/model.int8.onnx --batch-size 1,8 --threads 2 --iterations 100 --against-torch runs/tour/fcn8s --no-save
 start=$(date +%s)
 step compare cnnkit compare --models lenet5,alexnet,vgg11,googlenet,resnet18,resnet50,fcn8s --iterations 20
 echo "compare took $(($(date +%s) - start)) s" >>transcripts/machine.txt
