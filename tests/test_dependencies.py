@@ -83,7 +83,6 @@ TORCH_FREE += [
     "toolkit.serve.upload",
     "toolkit.serve.render",
     "toolkit.serve.models",
-    "toolkit.serve.turns",
     "toolkit.serve.app",
     "toolkit.serve.server",
     "toolkit.serve.loadgen",

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from toolkit.runtime.preprocess import ImageError
+from toolkit.serve.decode import decode_body
 from toolkit.serve.models import ModelServer
 from toolkit.serve.render import render_row
 from toolkit.serve.upload import BadUpload, BodyTooLarge, read_upload
@@ -92,7 +93,7 @@ class Endpoints:
         loop = asyncio.get_running_loop()
         try:
             decoding = loop.run_in_executor(
-                self.server.pool, self.server.decode, model, key, body, content_type
+                self.server.pool, decode_body, model.predictor, key, body, content_type
             )
             decoded = await asyncio.wait_for(decoding, deadline - time.perf_counter())
         except ImageError as exc:

@@ -23,7 +23,6 @@ from toolkit.runtime.predictor import Predictor
 from toolkit.runtime.preprocess import Decoded
 from toolkit.serve.config import BatchSettings
 from toolkit.serve.metrics import ModelMetrics
-from toolkit.serve.turns import Turns
 
 
 @dataclass
@@ -39,17 +38,9 @@ class Pending:
 class Batcher:
     """Queue of decoded requests for one model, drained in batches by instance threads."""
 
-    def __init__(
-        self,
-        name: str,
-        predictors: list[Predictor],
-        settings: BatchSettings,
-        metrics,
-        turns: Turns | None = None,
-    ):
+    def __init__(self, name: str, predictors: list[Predictor], settings: BatchSettings, metrics):
         self.name, self.settings = name, settings
         self.predictors = predictors
-        self.turns = turns if turns is not None else Turns(enabled=False)
         self.metrics: ModelMetrics = metrics
         self.queue: deque[Pending] = deque()
         self.admitted = 0  # requests holding a queue slot: decoding or waiting for a batch
@@ -128,8 +119,7 @@ class Batcher:
         """One session.run for the batch; every request gets its row or the batch's error."""
         start = time.perf_counter()
         try:
-            with self.turns.batch():
-                rows = predictor.rows([p.key for p in batch], [p.decoded for p in batch])
+            rows = predictor.rows([p.key for p in batch], [p.decoded for p in batch])
         except Exception as exc:  # a model failing fails this batch, not the server
             for pending in batch:
                 pending.future.set_exception(exc)

@@ -11,9 +11,7 @@ from toolkit.runtime.options import PredictorOptions
 from toolkit.runtime.predictor import Predictor
 from toolkit.serve.batcher import Batcher
 from toolkit.serve.config import BatchSettings, ServeConfig
-from toolkit.serve.decode import decode_body
 from toolkit.serve.metrics import ServeMetrics
-from toolkit.serve.turns import Turns
 
 
 def open_predictors(
@@ -67,25 +65,18 @@ class ModelServer:
         self.max_body_bytes = config.max_body_bytes
         self.closing = False
         self.models: dict[str, ServedModel] = {}
-        self.turns = Turns.for_this_machine()
         batching: BatchSettings = config.batching
         try:
             for name, path in config.models.items():
                 predictors = open_predictors(
                     path, batching.instances, config.predictor, config.quiet
                 )
-                metrics = self.metrics.model(name)
-                batcher = Batcher(name, predictors, batching, metrics, self.turns)
+                batcher = Batcher(name, predictors, batching, self.metrics.model(name))
                 self.models[name] = ServedModel(name, path, batcher)
         except BaseException:
             self.close()
             raise
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="decode")
-
-    def decode(self, model: ServedModel, key: str, body: bytes, content_type: str):
-        """A request body -> Decoded, in a pool thread, between batches on a few cores."""
-        self.turns.wait_for_cores()
-        return decode_body(model.predictor, key, body, content_type)
 
     def close(self) -> None:
         """Answer every queued request, then stop the batchers and the decode pool."""
