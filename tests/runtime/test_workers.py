@@ -48,30 +48,6 @@ def test_auto_sizes_workers_and_threads_together(monkeypatch):
             plan_workers(bad, None)
 
 
-def test_decoding_overlaps_the_model_only_from_four_cores():
-    assert not workers.WorkerPlan(2, 2, 2).overlap  # 2 cores: decode and model take turns
-    assert workers.WorkerPlan(4, 4, workers.OVERLAP_MIN_CORES).overlap
-
-
-def test_both_schedules_give_the_same_rows_in_order(lenet_onnx, tmp_path):
-    from tests.helpers.runtime import write_pngs
-    from toolkit.runtime import Predictor
-    from toolkit.runtime.inputs import expand_inputs
-    from toolkit.runtime.runner import local_rows
-
-    write_pngs(tmp_path / "imgs", 11)
-    predictor, items = Predictor(lenet_onnx, quiet=True), expand_inputs([tmp_path / "imgs"])
-    taking_turns, overlapped = (
-        [
-            row
-            for rows in local_rows(predictor, items, batch_size=4, workers=2, overlap=o)
-            for row in rows
-        ]
-        for o in (False, True)
-    )
-    assert taking_turns == overlapped and [r["path"] for r in overlapped] == [i.key for i in items]
-
-
 def test_summary_reports_the_split(lenet_onnx, tmp_path):
     from tests.helpers.runtime import write_pngs
 
@@ -82,6 +58,5 @@ def test_summary_reports_the_split(lenet_onnx, tmp_path):
     split = summary.split
     assert split["decode"] == "fast" and split["workers"] == usable_cores().usable
     assert split["threads"] == usable_cores().usable
-    assert split["overlap"] == (usable_cores().usable >= workers.OVERLAP_MIN_CORES)
     assert split["decode_ms_per_image"] > 0 and split["infer_ms_per_batch"] > 0
     assert 0 <= split["idle_share"] <= 1 and split["idle_s"] >= 0

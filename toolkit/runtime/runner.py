@@ -96,14 +96,12 @@ def local_rows(
     save_mask=None,
     keep_image: bool = False,
     times: StageTimes | None = None,
-    overlap: bool = True,
 ) -> Iterator[list[dict]]:
-    """Row batches in input order, decoded by `workers` threads: ahead of the model while
-    it runs (`overlap`), or taking turns with it (see workers.OVERLAP_MIN_CORES)."""
+    """Row batches in input order; decoding runs `workers` threads ahead of the model."""
     times = times if times is not None else StageTimes()
     chunks = iter(batches(items, batch_size))
     window: deque = deque()
-    prefetch = max(2, workers) if overlap else 1  # batches decoded ahead: bounded memory
+    prefetch = max(2, workers)  # batches decoded ahead: bounded memory, busy model
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
 
@@ -121,7 +119,7 @@ def local_rows(
         while window:
             chunk, futures = window.popleft()
             following = next(chunks, None)
-            if following is not None and overlap:
+            if following is not None:
                 submit(following)
             waited = time.perf_counter()
             decoded = [future.result() for future in futures]
@@ -129,8 +127,6 @@ def local_rows(
             times.idle_s += started - waited
             rows = predictor.rows([item.key for item in chunk], decoded, save_mask)
             times.infer_s.append(time.perf_counter() - started)
-            if following is not None and not overlap:
-                submit(following)  # decoded while these rows are written
             yield rows
 
 
@@ -228,7 +224,6 @@ def run_inference(
                 save_mask=save_mask,
                 keep_image=job.overlay,
                 times=times,
-                overlap=plan.overlap,
             )
         setup_s = time.perf_counter() - start
         seconds = write_rows(rows_iter, results, len(pending), quiet)
@@ -239,7 +234,6 @@ def run_inference(
                 "decode": predictor.decode_mode,
                 "workers": plan.workers,
                 "threads": plan.threads,
-                "overlap": plan.overlap,
                 **times.summary(seconds),
             }
         tally = tally_rows(results)

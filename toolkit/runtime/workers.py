@@ -100,13 +100,6 @@ def load_average() -> tuple[float, float, float] | None:
         return None
 
 
-# From this many usable cores up, decoding runs ahead while the model runs. Below it they
-# take turns: a decode thread that preempts one of onnxruntime's intra-op threads stalls
-# every parallel kernel on that straggler, so on 2 cores overlapping the two is slower
-# than decoding a batch on every core and then running it on every core.
-OVERLAP_MIN_CORES = 4
-
-
 @dataclass(frozen=True)
 class WorkerPlan:
     """Decode threads and onnxruntime intra-op threads, chosen together."""
@@ -115,20 +108,14 @@ class WorkerPlan:
     threads: int | None  # None: onnxruntime's default
     cores: int
 
-    @property
-    def overlap(self) -> bool:
-        """Whether decoding runs ahead of the model (else they take turns on the cores)."""
-        return self.cores >= OVERLAP_MIN_CORES
-
 
 def plan_workers(workers: int | str | None, threads: int | None) -> WorkerPlan:
     """`--workers N|auto` and `--threads` -> a plan for the cores this process may use.
 
     auto: onnxruntime gets every usable core (its kernels scale with them) and decoding
-    as many threads. Decode threads sleep while the prefetch window is full (or, below
-    OVERLAP_MIN_CORES, while the model runs) and the runner's session does not spin its
-    idle threads, so each side takes the cores only while it has work; a cgroup quota or
-    affinity mask shrinks both.
+    as many threads. Decode threads sleep while the prefetch window is full and the
+    runner's session does not spin its idle threads, so each side takes the cores only
+    while it has work; a cgroup quota or affinity mask shrinks both.
     """
     if threads is not None and threads < 1:
         raise CnnkitError(f"--threads {threads}: must be at least 1")
