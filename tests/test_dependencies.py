@@ -92,6 +92,8 @@ TORCH_FREE += [
 ]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
 TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff"]
+TORCH_FREE += ["toolkit.export.options", "toolkit.export.qdq", "toolkit.export.calibration"]
+TORCH_FREE += ["toolkit.commands.export_options"]
 TORCH_FREE += [
     "toolkit.diff",
     "toolkit.diff.compare",

@@ -35,7 +35,7 @@ def test_int8_and_fp32_in_one_call_print_their_ratio(lenet):
         (("{fixed}", "--batch", "4", "--input-size", "1,32,32"), ("--batch 4", "fixed batch")),
         (("{foreign}",), ("dynamic dims", "--input-size")),
         (("{onnx}", "--iterations", "0"), ("--iterations 0",)),
-        (("{onnx}", "--batch", "0"), ("--batch 0",)),
+        (("{onnx}", "--batch", "0"), ("--batch-size 0",)),
         (("{onnx}", "--threads", "-2"), ("--threads -2",)),
         (("{onnx}", "--device", "cpu,cuda"), ("--device cuda", "allow-fallback")),
         (("{onnx}", "--batch", "x"), ("--batch 'x'",)),

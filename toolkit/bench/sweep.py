@@ -121,7 +121,7 @@ class BenchEntry:
 
 def check_config(config: BenchConfig) -> None:
     """Refuse zero or negative batches/threads and a missing --data for --end-to-end."""
-    for flag, values in (("--batch", config.batches or ()), ("--threads", config.threads)):
+    for flag, values in (("--batch-size", config.batches or ()), ("--threads", config.threads)):
         bad = [v for v in values if v < 1]
         if bad:
             raise CnnkitError(f"{flag} {bad[0]}: must be at least 1")

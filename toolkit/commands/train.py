@@ -120,6 +120,7 @@ def train_cmd(model, model_args, device, workers, old_workers, as_json, quiet, *
       cnnkit train --resume runs/lenet5-digits --epochs 40
       torchrun --nproc-per-node 2 cli.py train lenet --data digits
     """
+    from toolkit.runfolder import RunFolder
     from toolkit.train import TrainConfig, fit
     from toolkit.train.rundir import read_json
 
@@ -137,6 +138,6 @@ def train_cmd(model, model_args, device, workers, old_workers, as_json, quiet, *
     )
     run_dir = fit(config, quiet=quiet)
     if as_json:
-        print_json(read_json(run_dir / "results.json"))
+        print_json(read_json(RunFolder(run_dir).results))
     else:
         click.echo(str(run_dir))

@@ -1,7 +1,8 @@
 """Export: torch -> ONNX with parity checks and metadata; INT8 / FP16 variants.
 
 `export_onnx` needs torch; `quantize_onnx` works from the .onnx file alone. Names load
-lazily so that importing the quantizer never pulls in torch.
+lazily so that importing the quantizer never pulls in torch. Options travel as typed
+objects (toolkit.export.options); keywords matching their fields work too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ _EXPORTS = {
     "ExportReport": "toolkit.export.onnx_export",
     "quantize_onnx": "toolkit.export.quantize",
     "QuantizeReport": "toolkit.export.quantize",
+    "ExportOptions": "toolkit.export.options",
+    "ModelOverrides": "toolkit.export.options",
+    "QuantizeOptions": "toolkit.export.options",
+    "AutoOptions": "toolkit.export.options",
 }
 __all__ = list(_EXPORTS)
 

@@ -10,6 +10,7 @@ float moves the damage to the next quantized tensor that carries the same range.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,19 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.errors import CnnkitError
-from toolkit.export.evaluate import EVAL_BATCH, cpu_session
+from toolkit.export.calibration import gather_samples
+from toolkit.export.evaluate import EVAL_BATCH, cpu_session, side_by_side
+from toolkit.export.files import publish, save_onnx, staged
+from toolkit.export.options import AutoOptions, QuantizeOptions
+from toolkit.export.qdq import (
+    QuantizeReport,
+    check_options,
+    metric_name,
+    output_path,
+    pre_process,
+    quantized_model,
+)
+from toolkit.onnxfile import load_onnx, read_metadata, write_metadata
 from toolkit.progress import note
 
 RANK_SAMPLES = 64  # calibration samples the layer ranking runs on
@@ -114,18 +127,9 @@ def nodes_around(proto, tensor: str) -> list[str]:
     return [node.name for node in proto.graph.node if tensor in node.output or tensor in node.input]
 
 
-@dataclass(frozen=True)
-class AutoOptions:
-    """When to stop stepping and where to measure latency."""
-
-    min_agreement: float = 0.99
-    batch_size: int = 8
-    max_steps: int = 10
-    quiet: bool = False
-
-
 def auto_steps(quantize_step, fp32: Path, prepared: Path, evaluation, calib, options, work):
-    """Step until agreement >= options.min_agreement or nothing is left to keep in float.
+    """Step until agreement >= options.min_agreement or nothing is left to keep in float
+    (`options`: QuantizeOptions, its `auto` saying the batch size and the most steps).
 
     `quantize_step(exclude, target)` writes a QDQ file keeping the `exclude` nodes in
     float; step k's file is `work/step<k>.onnx`.
@@ -134,20 +138,21 @@ def auto_steps(quantize_step, fp32: Path, prepared: Path, evaluation, calib, opt
 
     prepared_proto = onnx.load(str(prepared), load_external_data=False)
     reference = argmax_all(fp32, evaluation.x)
-    fp32_ms = batch_latency_ms(fp32, evaluation.x, options.batch_size)
-    result = AutoResult(options.batch_size, fp32_ms)
+    batch, max_steps = options.auto.batch_size, options.auto.max_steps
+    fp32_ms = batch_latency_ms(fp32, evaluation.x, batch)
+    result = AutoResult(batch, fp32_ms)
     exclude: list[str] = []
     kept: str | None = None
-    for step in range(options.max_steps + 1):
+    for step in range(max_steps + 1):
         target = step_file(work, step)
         quantize_step(exclude, target)
         agreement = float((argmax_all(target, evaluation.x) == reference).mean())
-        latency = batch_latency_ms(target, evaluation.x, options.batch_size)
+        latency = batch_latency_ms(target, evaluation.x, batch)
         result.steps.append(AutoStep(list(exclude), kept, agreement, latency))
         if not options.quiet:
             note(
                 f"step {step}: {len(exclude)} nodes in float, agreement {agreement:.2%}, "
-                f"{latency:.3f} ms at batch {options.batch_size}"
+                f"{latency:.3f} ms at batch {batch}"
             )
         if agreement >= options.min_agreement:
             result.chosen = step
@@ -203,58 +208,40 @@ def refuse_explained(fp32, qdq, calib, agreement: float, minimum: float, model, 
     )
 
 
-def quantize_auto(
-    model_path: str | Path,
-    out: str | Path | None = None,
-    *,
-    calibration: str = "minmax",
-    samples: int = 256,
-    calib_dir: str | Path | None = None,
-    eval_dir: str | Path | None = None,
-    data: str | None = None,
-    split: str = "val",
-    options: AutoOptions = AutoOptions(),
-    force: bool = False,
-):
-    """Static INT8 that keeps in float, step by step, the tensors it breaks (a QuantizeReport)."""
+def quantize_auto(model_path: str | Path, out: str | Path | None, options: QuantizeOptions):
+    """Static INT8 that keeps in float, step by step, the tensors it breaks (a QuantizeReport);
+    `options.auto` (AutoOptions) says where latency is measured and the most steps."""
     import shutil
 
-    from toolkit.export import quantize as q
-    from toolkit.export.files import check_output_path, publish, save_onnx, staged
-    from toolkit.onnxfile import load_onnx, read_metadata, write_metadata
-
     start = time.perf_counter()
-    q._check_options("static", calibration, samples, options.min_agreement)
-    if options.batch_size < 1 or options.max_steps < 0:
+    options = dataclasses.replace(options, mode="static", auto=options.auto or AutoOptions())
+    check_options(options)
+    if options.auto.batch_size < 1 or options.auto.max_steps < 0:
         raise CnnkitError("--batch-size must be at least 1 and --max-steps at least 0")
     source = Path(model_path)
     proto = load_onnx(source)
     meta = read_metadata(proto)
-    out = check_output_path(out or source.with_name(f"{q._stem(source)}.int8.onnx"))
-    if out.resolve() == source.resolve():
-        raise CnnkitError(f"output {out} would overwrite the fp32 model; choose another --out")
-    folders = (calib_dir, eval_dir)
-    calib, evaluation, meta, reading = q._samples(
-        source, meta, data, split, folders, samples, options.quiet
-    )
+    out = output_path(source, out, "static")
+    calib, evaluation, meta, reading = gather_samples(source, meta, options)
     with tempfile.TemporaryDirectory(prefix="cnnkit-auto-") as tmpdir, staged(out) as tmp:
         work = Path(tmpdir)
-        prepared = q._pre_process(source, work / "auto-prepared.onnx")
+        prepared = pre_process(source, work / "auto-prepared.onnx")
+        calibration = options.calibration
 
         def quantize_step(exclude: list[str], target: Path) -> None:
-            quantized = q._quantize(
+            quantized = quantized_model(
                 source, work, "static", calibration, calib, proto, reading, exclude
             )
             write_metadata(quantized, meta.replace(precision="int8"))
             save_onnx(quantized, target)
 
         result = auto_steps(quantize_step, source, prepared, evaluation, calib, options, work)
-        chosen = verdict(result, options.min_agreement, force, out)
+        chosen = verdict(result, options.min_agreement, options.force, out)
         shutil.copyfile(step_file(work, chosen), tmp)
-        numbers = q.side_by_side(source, tmp, evaluation, meta.task, len(meta.classes))
+        numbers = side_by_side(source, tmp, evaluation, meta.task, len(meta.classes))
         quant_bytes = tmp.stat().st_size
         publish(tmp, out)
-    return q.QuantizeReport(
+    return QuantizeReport(
         path=out,
         source=source,
         mode="static",
@@ -262,7 +249,7 @@ def quantize_auto(
         calib_samples=len(calib.x),
         eval_source=evaluation.origin,
         eval_samples=len(evaluation.x),
-        metric=None if evaluation.targets is None else q._metric_name(meta.task),
+        metric=None if evaluation.targets is None else metric_name(meta.task),
         fp32_bytes=reading.file_bytes,
         quant_bytes=quant_bytes,
         forced=_forced(result, chosen),

@@ -113,6 +113,60 @@ def held_out(folder: str | Path, reading, limit: int, seed: int = 0) -> tuple[Sa
     )
 
 
+def input_reading(source: Path):
+    """How images go into the model (interpret); one line when quantize cannot take it."""
+    from toolkit.runtime.interpret import interpret
+
+    reading = interpret(source)
+    if len(reading.inputs) > 1:
+        names = ", ".join(t.name for t in reading.inputs)
+        raise CnnkitError(f"{source}: quantize takes single-input models; this one has {names}")
+    reading.require_runnable()
+    if reading.input_dtype != "float32":
+        raise CnnkitError(
+            f"{source}: input {reading.image_input!r} is {reading.input_dtype}; "
+            "quantize takes float32 models"
+        )
+    return reading
+
+
+def gather_samples(source: Path, meta: ModelMeta, options) -> tuple:
+    """(calibration samples, evaluation samples, completed metadata, the input reading)
+    for a QuantizeOptions: its data/split, calib_dir, eval_dir, samples and quiet."""
+    calib_dir, eval_dir, samples = options.calib_dir, options.eval_dir, options.samples
+    data, split, quiet = options.data, options.split, options.quiet
+    reading = input_reading(source)
+    spec = reading.spec
+    if reading.note_line():
+        note(reading.note_line())
+    full = meta.completed(ModelMeta.from_spec(spec))  # the file's own metadata wins
+    data, seed = run_data(source, data)
+    known = bool(data) and not meta.foreign  # the run's data, preprocessed by the file's meta
+    if eval_dir and not calib_dir:
+        raise CnnkitError("--eval-dir compares on images; give --calib-dir to calibrate on too")
+    if calib_dir:
+        if eval_dir:
+            calib = folder_samples(calib_dir, reading, samples)
+            evaluation = folder_samples(eval_dir, reading)
+        elif known:
+            calib = folder_samples(calib_dir, reading, samples)
+            evaluation = split_samples(data, split, full, seed)
+        else:
+            calib, evaluation = held_out(calib_dir, reading, samples, seed)
+        if not quiet:
+            note(f"calibrating on {len(calib.x)} images ({calib.origin}), "
+                 f"comparing on {len(evaluation.x)} others ({evaluation.origin})")  # fmt: skip
+        return calib, evaluation, full, reading
+    if known:
+        calib = split_samples(data, "train", full, seed, samples)
+        return calib, split_samples(data, split, full, seed), full, reading
+    what = "it carries cnnkit metadata but" if not meta.foreign else "no cnnkit metadata, and"
+    raise CnnkitError(
+        f"{source}: no samples to calibrate and compare with: {what} no run config.json with "
+        "`data` lies beside it; pass --data SOURCE (e.g. digits) or --calib-dir IMAGES"
+    )
+
+
 class BatchReader(CalibrationDataReader):
     """An onnxruntime CalibrationDataReader over an array, a few samples per batch."""
 

@@ -12,6 +12,7 @@ import torch
 from toolkit.errors import CnnkitError
 from toolkit.export.convert import EXAMPLE_BATCH, exportable_copy, to_onnx
 from toolkit.export.files import check_output_path, publish, save_onnx, staged
+from toolkit.export.options import ExportOptions, ModelOverrides
 from toolkit.export.parity import check_parity
 from toolkit.export.simplify import node_count
 from toolkit.export.simplify import simplify as slim
@@ -58,44 +59,19 @@ class ExportReport:
 def export_onnx(
     source: str | Path,
     out: str | Path | None = None,
-    *,
-    num_classes: int | None = None,
-    in_channels: int | None = None,
-    input_size: tuple[int, int, int] | None = None,
-    model_args: dict | None = None,
-    mean: list[float] | None = None,
-    std: list[float] | None = None,
-    classes: list[str] | None = None,
-    opset: int | None = None,
-    simplify: bool = False,
-    parity: bool = True,
-    atol: float = 1e-4,
-    rtol: float = 1e-3,
-    external_data: bool = False,
-    quiet: bool = False,
-    weights: str | Path | None = None,
-    task: str | None = None,
+    options: ExportOptions | None = None,
+    **keywords,
 ) -> ExportReport:
     """Export a run folder, checkpoint, zoo name or `package.module:factory` to ONNX;
     nothing is written unless parity holds.
 
     Zoo names get seeded random weights (or --weights) and are written to `<name>.onnx`
     in the current folder (never into runs/, where a trained run of the same name may live).
+    Keywords (opset=..., num_classes=..., quiet=...) apply on top of `options`.
     """
     start = time.perf_counter()
-    src = resolve_source(
-        source,
-        num_classes=num_classes,
-        in_channels=in_channels,
-        input_size=input_size,
-        model_args=model_args,
-        mean=mean,
-        std=std,
-        classes=classes,
-        weights=weights,
-        task=task,
-    )
-    options = ExportOptions(opset, simplify, parity, atol, rtol, external_data, quiet)
+    options = (options or ExportOptions()).updated(**keywords)
+    src = resolve_source(source, options.overrides)
     return _export(src, out, options, start)
 
 
@@ -105,36 +81,22 @@ def export_module(
     out: str | Path | None = None,
     *,
     meta: dict | None = None,
-    opset: int | None = None,
-    simplify: bool = False,
-    parity: bool = True,
-    atol: float = 1e-4,
-    rtol: float = 1e-3,
-    external_data: bool = False,
-    quiet: bool = False,
+    options: ExportOptions | None = None,
+    **keywords,
 ) -> ExportReport:
     """Export any nn.Module as the zoo is exported: parity-checked, described, dynamic batch.
 
     `meta` may give task, classes, mean, std and model (a name); the rest is defaulted
     and announced. The file goes to `out`, else `<ClassName>.onnx` in the current folder.
+    Keywords (opset=..., simplify=..., quiet=...) apply on top of `options`; the source
+    overrides of ExportOptions do not apply (`meta` and `input_size` say it all).
     """
     start = time.perf_counter()
+    options = (options or ExportOptions()).updated(**keywords)
+    if options.overrides != ModelOverrides():
+        raise TypeError("export_module: describe the module with meta= and input_size")
     src = from_module(module, input_size, meta)
-    options = ExportOptions(opset, simplify, parity, atol, rtol, external_data, quiet)
     return _export(src, out, options, start)
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    """How to write and verify a file, the same for every kind of source."""
-
-    opset: int | None = None
-    simplify: bool = False
-    parity: bool = True
-    atol: float = 1e-4
-    rtol: float = 1e-3
-    external_data: bool = False
-    quiet: bool = False
 
 
 def _export(

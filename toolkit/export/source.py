@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from toolkit.errors import CnnkitError
+from toolkit.export.options import ModelOverrides
 from toolkit.meta import ModelMeta, check_metadata
 from toolkit.progress import note
 from toolkit.runfolder import RunFolder
@@ -36,19 +37,16 @@ class ExportSource:
 
 
 def resolve_source(
-    source: str | Path,
-    *,
-    num_classes: int | None = None,
-    in_channels: int | None = None,
-    input_size: tuple[int, int, int] | None = None,
-    model_args: dict | None = None,
-    mean: list[float] | None = None,
-    std: list[float] | None = None,
-    classes: list[str] | None = None,
-    weights: str | Path | None = None,
-    task: str | None = None,
+    source: str | Path, overrides: ModelOverrides | None = None, **keywords
 ) -> ExportSource:
-    """Turn the user's SOURCE into an ExportSource; zoo options on a checkpoint are an error."""
+    """Turn the user's SOURCE into an ExportSource; zoo options on a checkpoint are an error.
+
+    Keywords (num_classes=..., weights=...) apply on top of `overrides`.
+    """
+    o = (overrides or ModelOverrides()).updated(**keywords)
+    num_classes, in_channels, input_size = o.num_classes, o.in_channels, o.input_size
+    model_args, mean, std, classes = o.model_args, o.mean, o.std, o.classes
+    weights, task = o.weights, o.task
     path = Path(source)
     if not path.exists() and FACTORY.match(str(source)):
         refuse_flags(
@@ -80,17 +78,7 @@ def resolve_source(
         )
         return from_checkpoint(path)
     check_metadata({"model_args": model_args or {}}, "--model-arg")
-    return from_zoo(
-        str(source),
-        num_classes,
-        in_channels,
-        input_size,
-        model_args or {},
-        mean,
-        std,
-        classes,
-        weights,
-    )
+    return from_zoo(str(source), o)
 
 
 def refuse_flags(given: dict, why: str) -> None:
@@ -114,20 +102,17 @@ def from_checkpoint(path: Path) -> ExportSource:
     return ExportSource(model.eval(), meta, RunFolder(run_dir).onnx, origin, config)
 
 
-def from_zoo(
-    name: str,
-    num_classes: int | None,
-    in_channels: int | None,
-    input_size: tuple[int, int, int] | None,
-    model_args: dict,
-    mean: list[float] | None,
-    std: list[float] | None,
-    classes: list[str] | None,
-    weights: str | Path | None = None,
-) -> ExportSource:
+def from_zoo(name: str, overrides: ModelOverrides) -> ExportSource:
     """Build a zoo model with seeded random weights, or --weights; defaults are announced."""
     from toolkit import models
 
+    num_classes, in_channels, input_size = (
+        overrides.num_classes,
+        overrides.in_channels,
+        overrides.input_size,
+    )
+    model_args, weights = overrides.model_args or {}, overrides.weights
+    mean, std, classes = overrides.mean, overrides.std, overrides.classes
     if "/" in name or name.endswith((".pt", ".pth", ".onnx")):
         raise CnnkitError(f"{name}: no such checkpoint or run folder")
     entry = models.info(name)  # CnnkitError with suggestions for unknown names
