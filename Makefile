@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/cnnkit demo $(DEMO_ARGS)
 
+# Most default tests wait on one core (subprocesses, imports): two workers, one file each.
 test: $(STAMP)
-	$(PYTEST) -q -m "not slow"
+	$(PYTEST) -q -m "not slow" -n 2 --dist loadfile
 
 test-slow: $(STAMP)
 	$(PYTEST) -q -m slow
