@@ -18,9 +18,9 @@ import shutil
 
 import pytest
 
-from tests.helpers.bad_input import invoke, snapshot
 from tests.helpers.bad_input import one_line as assert_one_line_error
-from tests.helpers.cli import run_cli
+from tests.helpers.bad_input import snapshot
+from tests.helpers.cli import invoke, run_cli
 
 # (id, CLI args (split on spaces, then {world} paths and {out}, a fresh folder, filled in),
 #  words the error line must hold)

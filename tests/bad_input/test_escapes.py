@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from tests.bad_input.test_security import colour_images
-from tests.helpers.bad_input import invoke, one_line, strict_rows
-from tests.helpers.cli import run_cli
+from tests.helpers.bad_input import one_line, strict_rows
+from tests.helpers.cli import invoke, run_cli
 
 
 def test_bench_json_replaces_a_planted_link(world, tmp_path):

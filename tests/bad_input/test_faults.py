@@ -21,8 +21,8 @@ import pytest
 from PIL import Image
 
 from tests.bad_input.test_security import colour_images
-from tests.helpers.bad_input import invoke, one_line, snapshot, strict_rows
-from tests.helpers.cli import ROOT, run_cli
+from tests.helpers.bad_input import one_line, snapshot, strict_rows
+from tests.helpers.cli import ROOT, invoke, run_cli
 
 
 def small_disk(limit: int):

@@ -16,8 +16,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from tests.helpers.bad_input import invoke, one_line, snapshot, strict_rows
-from tests.helpers.cli import run_cli
+from tests.helpers.bad_input import one_line, snapshot, strict_rows
+from tests.helpers.cli import invoke, run_cli
 from toolkit.meta import ModelMeta
 from toolkit.onnxfile import write_metadata
 from toolkit.safeio import FolderLock

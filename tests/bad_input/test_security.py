@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.bad_input import Evil, invoke, png_header, snapshot, with_external_data
+from tests.helpers.bad_input import Evil, png_header, snapshot, with_external_data
 from tests.helpers.bad_input import one_line as assert_one_line_error
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import invoke, run_cli
 
 PICKLE_CASES = [
     ("export", "export {evil}"),

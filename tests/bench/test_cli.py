@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers.cli import assert_one_line_error, run_cli, run_without_torch
+from tests.helpers.cli import assert_one_line_error, invoke, run_cli, run_without_torch
 
 FAST = ("--iterations", "3", "--warmup", "1", "--threads", "1", "--no-gflops", "--no-save")
 
@@ -46,7 +46,7 @@ def test_bad_input_is_one_clear_line(lenet, args, needles):
     args = [a.format(**lenet) for a in args]
     if "--iterations" not in args:
         args += ["--iterations", "3"]
-    result = run_cli("bench", *args)
+    result = invoke("bench", *args)
     assert_one_line_error(result, *needles)
 
 

@@ -11,12 +11,10 @@ import struct
 import zlib
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import onnx
 import torch
-from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 from onnx.external_data_helper import _get_all_tensors, uses_external_data
 from PIL import Image
@@ -56,14 +54,6 @@ def snapshot(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-def invoke(*args: str):
-    """Run the CLI in-process; the result looks like run_cli's CompletedProcess."""
-    from toolkit import cli
-
-    result = CliRunner().invoke(cli.cli, [str(a) for a in args])
-    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 def png_header(width: int, height: int) -> bytes:

@@ -7,6 +7,9 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
+
+from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout
 
@@ -46,6 +49,23 @@ def run_without_torch(code: str, cwd: Path | None = None, timeout: float = 120):
         timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+
+
+def invoke(*args: str, cwd: Path | None = None) -> SimpleNamespace:
+    """Run the CLI in-process (click's CliRunner); the result reads like run_cli's.
+
+    For one-line-error checks: the same CnnkitGroup error handling as the console script,
+    without starting an interpreter. End-to-end tests keep run_cli.
+    """
+    from toolkit import cli
+
+    here = Path.cwd()
+    os.chdir(cwd or here)
+    try:
+        result = CliRunner().invoke(cli.cli, [str(a) for a in args])
+    finally:
+        os.chdir(here)
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 def assert_one_line_error(result, *needles: str) -> None:

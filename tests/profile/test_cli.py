@@ -9,7 +9,7 @@ import shutil
 import onnx
 import pytest
 
-from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, invoke, run_cli
 from tests.helpers.profile import image_input, make_model, output, tensor, vgg16_trunk
 from toolkit.errors import CnnkitError
 from toolkit.profile import profile_target
@@ -93,13 +93,13 @@ def escaping_external_data(src, tmp_path):
     [(not_onnx, "not an ONNX"), (truncated, "not an ONNX"), (escaping_external_data, "outside")],
 )
 def test_bad_files_are_one_clear_line(make, needle, vgg_file, tmp_path):
-    result = run_cli("profile", make(vgg_file, tmp_path))
+    result = invoke("profile", make(vgg_file, tmp_path))
 
     assert_one_line_error(result, needle)
 
 
 def test_a_collapsing_input_size_names_the_layer():
-    result = run_cli("profile", "alexnet", "--input-size", "3,64,64")
+    result = invoke("profile", "alexnet", "--input-size", "3,64,64")
 
     assert_one_line_error(result, "too small for alexnet", "smallest input")
 
@@ -131,4 +131,4 @@ def test_checkpoint_without_onnx_is_exported_on_the_fly(tmp_path):
 
 
 def test_a_missing_path_is_one_clear_line(tmp_path):
-    assert_one_line_error(run_cli("profile", tmp_path / "runs" / "gone"), "no such file")
+    assert_one_line_error(invoke("profile", tmp_path / "runs" / "gone"), "no such file")

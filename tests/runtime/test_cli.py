@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections import Counter
 
-from tests.helpers.cli import CNNKIT, ROOT, assert_one_line_error, run_cli
+from tests.helpers.cli import CNNKIT, ROOT, assert_one_line_error, invoke, run_cli
 from tests.helpers.runtime import write_pngs
 
 
@@ -32,17 +32,15 @@ def test_human_output_and_usage_errors(lenet_onnx, tmp_path):
     ok = run_cli("infer", lenet_onnx, tmp_path / "imgs", "--out", tmp_path / "out", "-b", "1")
     assert ok.returncode == 0, ok.stderr
     assert "2 inputs: 2 ok, 0 failed" in ok.stdout and "CPUExecutionProvider" in ok.stdout
-    again = run_cli("infer", lenet_onnx, tmp_path / "imgs", "--out", tmp_path / "out")
+    again = invoke("infer", lenet_onnx, tmp_path / "imgs", "--out", tmp_path / "out")
     assert_one_line_error(again, "results.jsonl", "--resume")
-    missing = run_cli("infer", lenet_onnx, tmp_path / "nope", "--out", tmp_path / "o2")
+    missing = invoke("infer", lenet_onnx, tmp_path / "nope", "--out", tmp_path / "o2")
     assert_one_line_error(missing, "nope", "no such file")
-    bad_mean = run_cli(
+    bad_mean = invoke(
         "infer", lenet_onnx, tmp_path / "imgs", "--out", tmp_path / "o3", "--mean", "x"
     )
     assert_one_line_error(bad_mean, "--mean")
-    not_onnx = run_cli(
-        "infer", tmp_path / "imgs" / "img000.png", tmp_path, "--out", tmp_path / "o4"
-    )
+    not_onnx = invoke("infer", tmp_path / "imgs" / "img000.png", tmp_path, "--out", tmp_path / "o4")
     assert_one_line_error(not_onnx, "img000.png", "not an ONNX model")
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, invoke
 from toolkit.errors import CnnkitError
 from toolkit.runtime.session import open_session, request_providers, run_batch
 
@@ -78,5 +78,5 @@ def test_cli_device_cuda_without_gpu_is_exit_2_one_line(lenet_onnx, tmp_path):
     from PIL import Image
 
     Image.new("L", (8, 8)).save(image)
-    result = run_cli("infer", lenet_onnx, image, "--out", tmp_path / "out", "--device", "cuda")
+    result = invoke("infer", lenet_onnx, image, "--out", tmp_path / "out", "--device", "cuda")
     assert_one_line_error(result, "--device cuda", "allow-fallback")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, invoke, run_cli
 from toolkit.errors import CnnkitError
 from toolkit.study.zoo import DEFAULT_MODELS, compare_models
 
@@ -49,5 +49,5 @@ def test_unknown_model_is_a_user_error():
 
 
 def test_cli_bad_iterations_is_one_line():
-    result = run_cli("compare", "--models", "lenet5", "--iterations", "0")
+    result = invoke("compare", "--models", "lenet5", "--iterations", "0")
     assert_one_line_error(result, "--iterations 0")
