@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.cli import assert_one_line_error, invoke, run_cli
 
 
 def test_export_run_folder_json(lenet_run, tmp_path):
@@ -49,5 +49,5 @@ def test_bad_export_inputs_are_one_line_each(tmp_path):
         (("export", "lenet", "--input-size", "1,0,32"), ("--input-size",)),
     ]
     for args, needles in cases:
-        assert_one_line_error(run_cli(*args, cwd=tmp_path), *needles)
+        assert_one_line_error(invoke(*args, cwd=tmp_path), *needles)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.pt"]
