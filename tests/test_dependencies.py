@@ -14,6 +14,7 @@ TORCH_FREE = [
     "toolkit.extras",
     "toolkit.environment",
     "toolkit.progress",
+    "toolkit.chatter",
     "toolkit.onnxfile",
     "toolkit.meta",
     "toolkit.runfolder",
@@ -38,6 +39,9 @@ TORCH_FREE += [
     "toolkit.runtime.decode",
     "toolkit.runtime.workers",
     "toolkit.runtime.options",
+    "toolkit.runtime.intermediate",
+    "toolkit.runtime.tensorstats",
+    "toolkit.runtime.qdq_noise",
     "toolkit.commands.options",
 ]
 TORCH_FREE += [
@@ -72,7 +76,7 @@ TORCH_FREE += [
     "toolkit.profile.receptive",
     "toolkit.profile.report",
     "toolkit.profile.profiler",
-    "toolkit.profile.target",
+    "toolkit.profiling",
 ]
 TORCH_FREE += [
     "toolkit.serve",
@@ -98,12 +102,10 @@ TORCH_FREE += [
     "toolkit.diff",
     "toolkit.diff.compare",
     "toolkit.diff.inputs",
-    "toolkit.diff.local",
     "toolkit.diff.matching",
     "toolkit.diff.plot",
     "toolkit.diff.render",
     "toolkit.diff.sides",
-    "toolkit.diff.stats",
     "toolkit.diff.weights",
 ]
 

@@ -12,7 +12,7 @@ import pytest
 from tests.helpers.cli import assert_one_line_error, invoke, run_cli
 from tests.helpers.profile import image_input, make_model, output, tensor, vgg16_trunk
 from toolkit.errors import CnnkitError
-from toolkit.profile import profile_target
+from toolkit.profiling import profile_target
 
 
 @pytest.fixture(scope="module")

@@ -107,7 +107,7 @@ def test_profiling_an_onnx_file_never_imports_torch(tmp_path):
     onnx.save(conv_net(("batch", 3, 32, 32)), path)
     result = run_without_torch(
         f"""
-        from toolkit.profile import profile_target
+        from toolkit.profiling import profile_target
         profile = profile_target({str(path)!r}, csv={str(tmp_path / "x.csv")!r})
         assert profile.totals.macs > 0 and "torch" not in sys.modules
         """

@@ -6,8 +6,9 @@ import pytest
 
 from tests.helpers.profile import export, small_size, trained_like
 from toolkit import models
-from toolkit.profile import profile_onnx, profile_target
+from toolkit.profile import profile_onnx
 from toolkit.profile.torch_side import profile_module
+from toolkit.profiling import profile_target
 
 
 def test_resnet18_matches_the_published_figures(resnet18_onnx):

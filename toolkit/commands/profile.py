@@ -1,4 +1,4 @@
-"""`cnnkit profile`: flags -> toolkit.profile.profile_target."""
+"""`cnnkit profile`: flags -> toolkit.profiling.profile_target."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def profile_cmd(target, input_size, batch_size, top, csv_path, no_save, as_json,
       cnnkit profile runs/lenet5 --csv lenet5.csv
       cnnkit profile two_inputs.onnx --input-size image=3,64,64 --input-size meta=4
     """
-    from toolkit.profile import profile_target, render
+    from toolkit.profile import render
+    from toolkit.profiling import profile_target
 
     profile = profile_target(
         target,

@@ -163,8 +163,8 @@ def quantize_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder)
 
 def profile_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) -> Stage:
     """The per-layer table with receptive field, written beside the run as profile.json."""
-    from toolkit.profile import profile_target
     from toolkit.profile.report import render
+    from toolkit.profiling import profile_target
 
     profile = profile_target(onnx_path.parent, quiet=config.quiet)
     text = rec.capture(render(profile, top=None if job.model.startswith("lenet") else 15))

@@ -6,6 +6,6 @@ checkpoint side needs torch and is imported only then.
 
 from toolkit.diff.compare import DiffOptions, DiffReport, diff_models
 from toolkit.diff.sides import SideSpec
-from toolkit.diff.stats import Tolerance
+from toolkit.runtime.tensorstats import Tolerance
 
 __all__ = ["DiffOptions", "DiffReport", "SideSpec", "Tolerance", "diff_models"]

@@ -14,9 +14,9 @@ import numpy as np
 
 from toolkit.diff.inputs import DiffInputs, diff_inputs
 from toolkit.diff.matching import Pair, onnx_pairs, resolve, torch_onnx_pairs
-from toolkit.diff.sides import SideSpec, open_side
-from toolkit.diff.stats import TensorStats, Tolerance
+from toolkit.diff.sides import OnnxSide, SideSpec
 from toolkit.errors import CnnkitError
+from toolkit.runtime.tensorstats import TensorStats, Tolerance
 
 
 @dataclass(frozen=True)
@@ -240,3 +240,20 @@ def weight_rows(side_a, side_b) -> list[dict]:
 
     qdq, fp = (side_a, side_b) if side_a.quantized else (side_b, side_a)
     return conv_weight_sqnr(Path(fp.spec.source), Path(qdq.spec.source), fp.proto)
+
+
+def open_side(spec: SideSpec, layers: bool = False):
+    """An OnnxSide for .onnx files, a TorchSide (needs torch) for run folders and .pt files."""
+    path = Path(spec.source)
+    if not path.exists():
+        raise CnnkitError(f"{spec.source}: no such file or folder")
+    if spec.is_onnx:
+        return OnnxSide.open(spec, layers)
+    if path.is_dir() or path.suffix == ".pt":
+        from toolkit.extras import require_extra
+
+        require_extra("train", f"running the checkpoint {spec.source} (diff .onnx files instead)")
+        from toolkit.diff.torch_side import TorchSide
+
+        return TorchSide.open(spec, layers)
+    raise CnnkitError(f"{spec.source}: expected an .onnx file, a run folder or a .pt checkpoint")

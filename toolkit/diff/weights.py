@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.diff.stats import finite, sqnr
+from toolkit.runtime.tensorstats import finite, sqnr
 
 
 def conv_weight_sqnr(float_path: Path, qdq_path: Path, float_proto) -> list[dict]:

@@ -111,7 +111,7 @@ def rank_layers(float_path: Path, qdq_path: Path, x: np.ndarray) -> list[dict]:
     """Quantized activations, worst first by their own quantization noise (worst channel)."""
     import onnx
 
-    from toolkit.diff.local import local_sqnr
+    from toolkit.runtime.qdq_noise import local_sqnr
 
     rows = local_sqnr(float_path, onnx.load(str(qdq_path), load_external_data=False), x)
     return sorted(rows, key=_badness)

@@ -1,19 +1,23 @@
-"""Status lines on stderr for slow steps, and silencing of chatty third-party tools."""
+"""Status lines on stderr for slow steps, and silencing of chatty third-party tools.
+
+`captured_chatter` lives in toolkit.chatter (the runtime uses it too, below export); export
+modules import it from here with the rest.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import io
-import logging
 import os
 import sys
 import tempfile
-import warnings
 from collections.abc import Iterator
 
 from rich.console import Console
 
 from toolkit import progress
+from toolkit.chatter import captured_chatter
+
+__all__ = ["captured_chatter", "silenced_fds", "status"]
 
 
 @contextlib.contextmanager
@@ -26,29 +30,6 @@ def status(message: str, quiet: bool = False) -> Iterator[None]:
     console = Console(file=sys.stderr, highlight=False)
     with console.status(message):
         yield
-
-
-@contextlib.contextmanager
-def captured_chatter() -> Iterator[io.StringIO]:
-    """Swallow the prints, log records and warnings of exporters and quantizers.
-
-    torch.onnx, onnxscript and onnxruntime.quantization talk a lot (version-conversion
-    tracebacks, "torchvision is not installed", calibration progress); the caller decides
-    what is worth a line. What they printed is kept in the yielded buffer for error messages.
-    """
-    buffer = io.StringIO()
-    previous = logging.root.manager.disable
-    logging.disable(logging.CRITICAL)
-    try:
-        with (
-            warnings.catch_warnings(),
-            contextlib.redirect_stdout(buffer),
-            contextlib.redirect_stderr(buffer),
-        ):
-            warnings.simplefilter("ignore")
-            yield buffer
-    finally:
-        logging.disable(previous)
 
 
 @contextlib.contextmanager

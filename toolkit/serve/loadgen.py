@@ -24,7 +24,7 @@ import numpy as np
 
 from toolkit.errors import CnnkitError
 from toolkit.runtime.inputs import expand_inputs
-from toolkit.serve.scrape import ServerSplit, scrape
+from toolkit.serve.scrape import ServerSplit, Target, scrape
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,6 @@ class LevelResult:
     def to_dict(self) -> dict:
         """Plain JSON-able dict."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the predict requests go."""
-
-    host: str
-    port: int
-    model: str
-    path: str  # /v1/models/NAME/predict
 
 
 def payloads(inputs) -> list[Payload]:

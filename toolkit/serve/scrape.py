@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import http.client
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from toolkit.errors import CnnkitError
 
-if TYPE_CHECKING:
-    from toolkit.serve.loadgen import Target
-
 HISTOGRAMS = ("cnnkit_queue_wait_seconds", "cnnkit_compute_seconds", "cnnkit_batch_size")
 TOTALS = {f"{name}_{part}" for name in HISTOGRAMS for part in ("sum", "count")}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the predict requests go."""
+
+    host: str
+    port: int
+    model: str
+    path: str  # /v1/models/NAME/predict
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.diff.sides import OnnxSide, SideSpec
-from toolkit.diff.stats import TensorStats, Tolerance
+from toolkit.onnxfile import load_onnx
+from toolkit.runtime.intermediate import IntermediateTensors
+from toolkit.runtime.tensorstats import TensorStats, Tolerance
 
 SUFFIX = "_QuantizeLinear_Input"  # the quantizer's name for a graph output's float copy
 
@@ -53,13 +54,15 @@ def local_sqnr(float_path: Path, qdq_proto, x: np.ndarray, batch: int = 16) -> l
     """One row per quantized activation, in graph order: {name, op, sqnr_db, ...}."""
     params = qdq_parameters(qdq_proto)
     tol = Tolerance(None, None, min_sqnr=0.0)
-    side = OnnxSide.open(SideSpec(str(float_path)), layers=True)
+    graph = load_onnx(float_path, load_external_data=False).graph
+    inputs = [(i.name, "graph input") for i in graph.input]
+    nodes = [(out, node.op_type) for node in graph.node for out in node.output]
+    order = [(name, op) for name, op in inputs + nodes if name in params]
+    stats = {name: TensorStats() for name, _ in order}
+    tensors = IntermediateTensors.open(float_path)
     try:
-        inputs = [(i.name, "graph input") for i in side.proto.graph.input]
-        order = [(name, op) for name, op in inputs + side.graph_order() if name in params]
-        stats = {name: TensorStats() for name, _ in order}
         for start in range(0, len(x), batch):
-            acts = side.run_layers(x[start : start + batch])
+            acts = tensors.run(x[start : start + batch])
             for name, _ in order:
                 value = acts.get(name)
                 if value is None:
@@ -67,7 +70,7 @@ def local_sqnr(float_path: Path, qdq_proto, x: np.ndarray, batch: int = 16) -> l
                 channels = value.shape[1] if value.ndim > 2 else None
                 stats[name].update(fake_quantize(value, *params[name]), value, tol, channels)
     finally:
-        side.close()
+        tensors.close()
     return [
         {"name": name, "op": op, **stats[name].summary(tol)}
         for name, op in order

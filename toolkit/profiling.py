@@ -1,7 +1,8 @@
 """Resolve what the user asked to profile (.onnx, run folder, .pt, zoo name) into a Profile.
 
 Only the non-ONNX branches need torch (they export through toolkit.export first), and they
-import it lazily, so profiling an .onnx file stays torch-free.
+import it lazily, so profiling an .onnx file stays torch-free. This sits above toolkit.export,
+which toolkit.profile (the graph side, below export) must not import.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from onnxruntime.quantization.qdq_loss_debug import compute_signal_to_quantization_noice_ratio
 
-from toolkit.diff.stats import TensorStats, Tolerance
+from toolkit.runtime.tensorstats import TensorStats, Tolerance
 
 
 def folded(a: np.ndarray, b: np.ndarray, tol: Tolerance, batch: int = 3) -> TensorStats:
