@@ -74,7 +74,7 @@ TORCH_FREE += [
     "toolkit.profile.graph",
     "toolkit.profile.counting",
     "toolkit.profile.receptive",
-    "toolkit.profile.report",
+    "toolkit.profile.summary",
     "toolkit.profile.profiler",
     "toolkit.profiling",
 ]
@@ -91,7 +91,7 @@ TORCH_FREE += [
     "toolkit.serve.server",
     "toolkit.serve.loadgen",
     "toolkit.serve.scrape",
-    "toolkit.serve.report",
+    "toolkit.serve.loadreport",
     "toolkit.commands.serve",
 ]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
@@ -101,7 +101,7 @@ TORCH_FREE += ["toolkit.commands.export_options"]
 TORCH_FREE += [
     "toolkit.diff",
     "toolkit.diff.compare",
-    "toolkit.diff.inputs",
+    "toolkit.diff.samples",
     "toolkit.diff.matching",
     "toolkit.diff.plot",
     "toolkit.diff.render",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from toolkit.errors import CnnkitError
 from toolkit.extras import require_extra
 from toolkit.profile.profiler import profile_onnx
-from toolkit.profile.report import Profile
+from toolkit.profile.summary import Profile
 from toolkit.progress import note
 from toolkit.runfolder import RunFolder
 

@@ -147,7 +147,7 @@ def bench_cmd(
 def bench_server(url, concurrency, duration, inputs, plot, as_json) -> None:
     """`bench --serve`: the load generator's table (or JSON) and plot."""
     from toolkit.serve.loadgen import LoadConfig, run_load
-    from toolkit.serve.report import plot_load, print_load
+    from toolkit.serve.loadreport import plot_load, print_load
 
     if not inputs:
         raise CnnkitError("--serve needs --inputs: image files or folders to send")

@@ -163,7 +163,7 @@ def quantize_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder)
 
 def profile_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) -> Stage:
     """The per-layer table with receptive field, written beside the run as profile.json."""
-    from toolkit.profile.report import render
+    from toolkit.profile.summary import render
     from toolkit.profiling import profile_target
 
     profile = profile_target(onnx_path.parent, quiet=config.quiet)
@@ -239,7 +239,7 @@ def run_job(job: Job, config: DemoConfig, rec: Recorder) -> list[Stage]:
 
 def run_demo(config: DemoConfig) -> DemoResult:
     """Run the whole pipeline and write REPORT.md; returns what each stage produced."""
-    from toolkit.demo.report import write_report
+    from toolkit.demo.markdown import write_report
 
     if config.seed < 0:
         raise CnnkitError(f"--seed must be >= 0, got {config.seed}")

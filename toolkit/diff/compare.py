@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.diff.inputs import DiffInputs, diff_inputs
 from toolkit.diff.matching import Pair, onnx_pairs, resolve, torch_onnx_pairs
+from toolkit.diff.samples import DiffInputs, diff_inputs
 from toolkit.diff.sides import OnnxSide, SideSpec
 from toolkit.errors import CnnkitError
 from toolkit.runtime.tensorstats import TensorStats, Tolerance

@@ -6,6 +6,6 @@ and `toolkit.profiling.profile_target` resolves a run folder, checkpoint or zoo 
 """
 
 from toolkit.profile.profiler import profile_onnx
-from toolkit.profile.report import Layer, Profile, Totals, render
+from toolkit.profile.summary import Layer, Profile, Totals, render
 
 __all__ = ["Layer", "Profile", "Totals", "profile_onnx", "render"]

@@ -11,7 +11,7 @@ import onnx
 from toolkit.profile.counting import CONVENTION, FLOP_RULES, count_node
 from toolkit.profile.graph import Graph, load_graph
 from toolkit.profile.receptive import Field, receptive_fields
-from toolkit.profile.report import Layer, Profile, Totals
+from toolkit.profile.summary import Layer, Profile, Totals
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

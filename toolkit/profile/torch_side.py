@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from toolkit.profile.counting import CONVENTION, FLOP_RULES
-from toolkit.profile.report import Layer, Profile, Totals
+from toolkit.profile.summary import Layer, Profile, Totals
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

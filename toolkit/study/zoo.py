@@ -27,7 +27,7 @@ from toolkit.plotting import check_plot_path, pyplot, save
 from toolkit.progress import note, progress_bar
 
 if TYPE_CHECKING:
-    from toolkit.profile.report import Profile
+    from toolkit.profile.summary import Profile
 
 # One model per family, cheapest VGG: about 3 minutes on 2 cores (VGG-16/19 exports alone
 # take a minute each; ask for them with --models).

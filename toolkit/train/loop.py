@@ -43,11 +43,11 @@ from toolkit.train.checkpoint import (
     save_checkpoint,
 )
 from toolkit.train.config import TrainConfig
+from toolkit.train.console import epoch_line, final_line, start_line
 from toolkit.train.curves import plot_curves
 from toolkit.train.diagnostics import GradStats, warnings_for, watch_dead_units
 from toolkit.train.metrics import MAIN_METRIC, Meter
 from toolkit.train.optim import build_optimizer, build_scheduler
-from toolkit.train.report import epoch_line, final_line, start_line
 
 
 class TrainingDiverged(CnnkitError):
