@@ -37,7 +37,7 @@ def profile_target(
     unless `save` is False; `csv` writes one row per layer to that file.
     """
     if batch < 1:
-        raise CnnkitError(f"--batch must be a positive integer, got {batch}")
+        raise CnnkitError(f"--batch-size must be a positive integer, got {batch}")
     if csv and not Path(csv).parent.is_dir():
         raise CnnkitError(f"--csv {csv}: folder {Path(csv).parent} does not exist")
     path = Path(target)

@@ -145,7 +145,7 @@ def test_peak_alone_prints_the_peak_and_the_machine():
     ("config", "needle"),
     [
         (BenchConfig(**{**TINY, "threads": (0,)}), "--threads 0"),
-        (BenchConfig(**TINY, batches=(-1,)), "--batch -1"),
+        (BenchConfig(**TINY, batches=(-1,)), "--batch-size -1"),
         (BenchConfig(**{**TINY, "iterations": 0}), "--iterations 0"),
         (BenchConfig(**TINY, end_to_end=True), "--end-to-end needs --data"),
         (BenchConfig(**TINY, devices=("tpu",)), "--device"),

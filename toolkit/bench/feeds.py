@@ -56,7 +56,8 @@ def concrete_shape(
     fixed = declared[0]
     if isinstance(fixed, int) and fixed > 0 and fixed != batch:
         raise CnnkitError(
-            f"--batch {batch}: {where} has a fixed batch dimension of {fixed}; use --batch {fixed}"
+            f"--batch-size {batch}: {where} has a fixed batch dimension of {fixed}; "
+            f"use --batch-size {fixed}"
         )
     rest = list(declared[1:])
     if size is not None and len(size) != len(rest):
@@ -83,7 +84,7 @@ def concrete_shape(
     size_gib = float(np.prod(shape, dtype=np.float64)) * 4 / 2**30
     if size_gib > MAX_FEED_GIB:  # numpy would try (and fail, or swap) to allocate it
         raise CnnkitError(
-            f"--batch {batch}: an input of shape {list(shape)} needs {size_gib:,.1f} GiB; "
+            f"--batch-size {batch}: an input of shape {list(shape)} needs {size_gib:,.1f} GiB; "
             f"the limit is {MAX_FEED_GIB} GiB per input"
         )
     return tuple(shape)
