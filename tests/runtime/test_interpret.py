@@ -104,3 +104,16 @@ def test_unreadable_inputs_are_problems_not_crashes(tmp_path):
     assert not interp.runnable and "rank 2" in interp.problems[0]
     with pytest.raises(CnnkitError, match="rank 2"):
         interp.require_runnable()
+
+
+def test_named_input_sizes_keep_the_metadata_size_of_the_image_input():
+    from toolkit.meta import ModelMeta
+    from toolkit.runtime.decide import input_sizes
+
+    meta, dims, names = ModelMeta(input_size=(1, 32, 32)), ("N", 1, "H", "W"), ["input", "aux"]
+    assert input_sizes({"aux": (4,)}, names, "input", meta, dims) == {
+        "aux": (4,),
+        "input": (1, 32, 32),
+    }
+    assert input_sizes({"aux": (4,)}, names, "input", ModelMeta(), dims) == {"aux": (4,)}
+    assert input_sizes((1, 16, 16), names, "input", meta, dims) == {"input": (1, 16, 16)}

@@ -105,7 +105,10 @@ def input_sizes(input_size, names: list[str], image: str, meta: ModelMeta, image
         if unknown:
             listed = ", ".join(names)
             raise CnnkitError(f"--input-size {unknown[0]}=...: no such input (inputs: {listed})")
-        return dict(input_size)
+        sizes = dict(input_size)
+        if image not in sizes and meta.input_size:  # the image input keeps the metadata's
+            sizes[image] = chw_to_layout(meta.input_size, image_dims)
+        return sizes
     size = input_size or meta.input_size
     return {image: chw_to_layout(size, image_dims)} if size else {}
 
