@@ -6,7 +6,11 @@ import json
 
 import pytest
 
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import invoke, run_cli
+
+# The quick demo through the real CLI takes ~100 s of one core: the slow suite runs it (and
+# CI's fresh-clone check runs it again); tests/e2e keeps the whole chain in the default suite.
+QUICK_DEMO = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +22,7 @@ def demo(tmp_path_factory):
     return out, result
 
 
+@QUICK_DEMO
 def test_demo_writes_report_with_every_stage(demo):
     out, result = demo
     report = (out / "REPORT.md").read_text()
@@ -34,6 +39,7 @@ def test_demo_writes_report_with_every_stage(demo):
         assert picture in report
 
 
+@QUICK_DEMO
 def test_demo_infer_reports_broken_files_and_scores_the_rest(demo):
     out, _ = demo
     stages = json.loads((out / "demo.json").read_text())
@@ -46,6 +52,7 @@ def test_demo_infer_reports_broken_files_and_scores_the_rest(demo):
     assert len(rows) == 43
 
 
+@QUICK_DEMO
 def test_demo_never_clobbers_an_earlier_run(demo, tmp_path):
     out, _ = demo
     from toolkit.demo.pipeline import fresh_folder
@@ -58,6 +65,6 @@ def test_demo_never_clobbers_an_earlier_run(demo, tmp_path):
 def test_demo_rejects_negative_seed(tmp_path):
     from tests.helpers.cli import assert_one_line_error
 
-    result = run_cli("demo", "--seed", "-1", "--out", tmp_path / "d")
+    result = invoke("demo", "--seed", "-1", "--out", tmp_path / "d")
     assert_one_line_error(result, "seed")
     assert not (tmp_path / "d").exists()
