@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.serve.config import announced_url, read_announcement
+
 CNNKIT = Path(sys.executable).parent / "cnnkit"
 
 
@@ -40,16 +42,8 @@ def running(*args, cwd: Path) -> Iterator[Server]:
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"},
     )
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if line.startswith("serving on "):
-            break
-    else:
-        process.wait(timeout=30)
-        raise AssertionError(f"serve did not start (exit {process.returncode}): {''.join(lines)}")
-    url = line.split()[2].rstrip(":")
-    server = Server(process, url, line)
+    line = read_announcement(process.stderr)
+    server = Server(process, announced_url(line), line)
     try:
         yield server
     finally:

@@ -9,6 +9,23 @@ from toolkit.errors import CnnkitError
 from toolkit.runtime.options import PredictorOptions
 
 ENGINES = ("local", "ray")
+ANNOUNCEMENT = "serving on "  # the stderr line a server prints once it listens: URL, models
+
+
+def read_announcement(stderr) -> str:
+    """Read a starting server's stderr up to its announcement line and return that line;
+    CnnkitError with what it printed instead when it exits first."""
+    lines = []
+    for line in stderr:
+        if line.startswith(ANNOUNCEMENT):
+            return line
+        lines.append(line)
+    raise CnnkitError(f"cnnkit serve did not start: {''.join(lines).strip()}")
+
+
+def announced_url(line: str) -> str:
+    """The base URL in an announcement line ("serving on URL: ...")."""
+    return line[len(ANNOUNCEMENT) :].split()[0].rstrip(":")
 
 
 @dataclass(frozen=True)

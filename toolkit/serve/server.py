@@ -18,7 +18,7 @@ import uvicorn
 
 from toolkit.errors import CnnkitError
 from toolkit.serve.app import build_app
-from toolkit.serve.config import ServeConfig
+from toolkit.serve.config import ANNOUNCEMENT, ServeConfig
 from toolkit.serve.models import ModelServer
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
@@ -76,7 +76,7 @@ def describe(server: ModelServer, url: str) -> str:
             f" max-batch {batching['max_batch']}, max-delay {batching['max_delay_ms']:g} ms,"
             f" {batching['instances']} instance(s))"
         )
-    return f"serving on {url}: " + "; ".join(parts)
+    return f"{ANNOUNCEMENT}{url}: " + "; ".join(parts)
 
 
 def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> int | None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from toolkit.bench import run_bench
 from toolkit.errors import CnnkitError
 from toolkit.runfolder import RunFolder
+from toolkit.serve.config import announced_url, read_announcement
 from toolkit.serve.loadgen import LevelResult, LoadConfig, run_load
 from toolkit.study.comparisons import bench_config, write_pngs
 from toolkit.study.prepare import export
@@ -43,14 +44,7 @@ def served(name: str, model: Path, *args: str) -> Iterator[str]:
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     try:
-        lines = []
-        for line in process.stderr:
-            lines.append(line)
-            if line.startswith("serving on "):
-                break
-        else:
-            raise CnnkitError(f"cnnkit serve did not start: {''.join(lines).strip()}")
-        yield f"{line.split()[2].rstrip(':')}/v1/models/{name}"
+        yield f"{announced_url(read_announcement(process.stderr))}/v1/models/{name}"
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)
