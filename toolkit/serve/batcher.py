@@ -44,6 +44,7 @@ class Batcher:
         self.metrics: ModelMetrics = metrics
         self.queue: deque[Pending] = deque()
         self.admitted = 0  # requests holding a queue slot: decoding or waiting for a batch
+        self.draining = False  # stopping: run what is queued now, admit nothing new
         self.closing = False
         self.condition = threading.Condition()
         self.threads = [
@@ -56,7 +57,7 @@ class Batcher:
     def admit(self) -> bool:
         """Reserve a queue slot for a new request; False when --max-queue are taken."""
         with self.condition:
-            if self.closing or self.admitted >= self.settings.max_queue:
+            if self.draining or self.closing or self.admitted >= self.settings.max_queue:
                 return False
             self.admitted += 1
             return True
@@ -82,6 +83,7 @@ class Batcher:
             len(self.queue) >= self.settings.max_batch
             or wait <= 0
             or (on_their_way == 0 and not self.settings.patient)
+            or self.draining
             or self.closing
         )
 
@@ -128,6 +130,12 @@ class Batcher:
         self.metrics.observe_batch(len(batch), [start - p.queued for p in batch], compute)
         for pending, row in zip(batch, rows, strict=True):
             pending.future.set_result(row)
+
+    def drain(self) -> None:
+        """Stop waiting out --max-delay-ms and admit nothing new; queued requests run now."""
+        with self.condition:
+            self.draining = True
+            self.condition.notify_all()
 
     def close(self) -> None:
         """Run what is queued, then stop the instance threads."""

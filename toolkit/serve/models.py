@@ -78,6 +78,12 @@ class ModelServer:
             raise
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="decode")
 
+    def drain(self) -> None:
+        """On the stop signal: not ready any more, and queued requests run without delay."""
+        self.closing = True
+        for model in self.models.values():
+            model.batcher.drain()
+
     def close(self) -> None:
         """Answer every queued request, then stop the batchers and the decode pool."""
         self.closing = True

@@ -1,7 +1,9 @@
 """Running the server: bind the port, start uvicorn, shut down gracefully on SIGTERM.
 
-uvicorn's own shutdown stops accepting connections and lets in-flight requests finish;
-the app's lifespan then drains the batchers, so every accepted request is answered.
+On the signal the batchers stop waiting out --max-delay-ms (queued requests run at once)
+and admit nothing new; uvicorn's own shutdown stops accepting connections and lets
+in-flight requests finish; the app's lifespan then stops the batchers' threads, so every
+accepted request is answered.
 uvicorn re-raises the captured signal after that (the process would die by SIGTERM);
 `GracefulServer` keeps the signal handling but returns instead, so the CLI exits 0.
 """
@@ -105,10 +107,7 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> int |
         timeout_graceful_shutdown=None,  # in-flight requests are bounded by --timeout
     )
 
-    def stopping() -> None:
-        server.closing = True
-
-    runner = GracefulServer(uv_config, stopping)
+    runner = GracefulServer(uv_config, server.drain)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     announce(describe(server, f"http://{shown}:{port}"))
