@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tests.helpers.export import fitted_lenet, write_pngs, write_run
+from tests.helpers.shared import built_once
 from toolkit.export import export_onnx
 
 
@@ -41,16 +42,19 @@ def rgb_images(tmp_path_factory) -> Path:
     return write_pngs(tmp_path_factory.mktemp("calib_rgb"), channels=3, count=8)
 
 
-@pytest.fixture(scope="session")
-def fcn_onnx(tmp_path_factory) -> Path:
-    """A small gray FCN-8s (ResNet-18 backbone) exported once; digit-scenes-shaped."""
-    out = tmp_path_factory.mktemp("fcn") / "fcn8s.onnx"
+def export_small_fcn(folder: Path) -> None:
+    """FOLDER/fcn8s.onnx: a gray FCN-8s (ResNet-18 backbone), digit-scenes-shaped."""
     export_onnx(
         "fcn8s",
-        out,
+        folder / "fcn8s.onnx",
         in_channels=1,
         input_size=(1, 32, 32),
         model_args={"backbone": "resnet18"},
         quiet=True,
     )
-    return out
+
+
+@pytest.fixture(scope="session")
+def fcn_onnx(tmp_path_factory, worker_id) -> Path:
+    """The small FCN-8s, exported once for every worker (tests only read it)."""
+    return built_once(tmp_path_factory, worker_id, "fcn8s", export_small_fcn) / "fcn8s.onnx"
