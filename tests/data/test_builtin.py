@@ -8,7 +8,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from toolkit.data import parse_source, split_arrays
-from toolkit.data.digits import raw_digits
+from toolkit.data.digits import digits_table, raw_digits
 from toolkit.data.images import split_indices
 from toolkit.data.scenes import CLASSES as SCENE_CLASSES
 from toolkit.data.scenes import STROKE
@@ -33,6 +33,13 @@ def test_digits_follow_the_preprocessing_contract():
     resized = np.asarray(Image.fromarray(expected_small, "L").resize((32, 32), Image.BILINEAR))
     assert np.array_equal(images[0, :, :, 0], resized)
     assert targets[0] == labels[index[0]]
+
+
+def test_digits_read_without_sklearn_equal_load_digits():
+    bunch = load_digits()
+    table = digits_table()
+    assert np.array_equal(table[:, :-1], bunch.data)
+    assert np.array_equal(table[:, -1], bunch.target)
 
 
 def test_digits_in_rgb_repeat_the_gray_channel():

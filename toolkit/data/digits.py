@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -12,14 +15,30 @@ from toolkit.data.images import split_indices, to_hwc
 CLASSES = [str(d) for d in range(10)]
 
 
+def digits_table() -> np.ndarray:
+    """scikit-learn's digits.csv.gz as a (1797, 65) array: 64 pixels (0..16), then the label.
+
+    Read from the package's data folder without importing sklearn, whose import (scipy)
+    takes seconds in every process that trains or calibrates on digits.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec and spec.submodule_search_locations) or ():
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            with gzip.open(path, "rt") as text:
+                return np.loadtxt(text, delimiter=",")
+    from sklearn.datasets import load_digits  # a layout this does not know: sklearn's reader
+
+    bunch = load_digits()
+    return np.column_stack([bunch.data, bunch.target])
+
+
 @lru_cache(maxsize=1)
 def raw_digits() -> tuple[np.ndarray, np.ndarray]:
     """All 1797 digits as uint8 (N, 8, 8) images (round(v * 255 / 16)) and int64 labels."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    images = np.round(bunch.images * 255.0 / 16.0).astype(np.uint8)
-    return images, bunch.target.astype(np.int64)
+    table = digits_table()
+    images = np.round(table[:, :-1].reshape(-1, 8, 8) * 255.0 / 16.0).astype(np.uint8)
+    return images, table[:, -1].astype(np.int64)
 
 
 def digit_split(split: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
