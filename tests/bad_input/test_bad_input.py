@@ -24,7 +24,8 @@ from tests.helpers.cli import invoke, run_cli
 
 # (id, CLI args (split on spaces, then {world} paths and {out}, a fresh folder, filled in),
 #  words the error line must hold)
-# Ids ending in "!" also run as a real subprocess.
+# Ids ending in "!" also run as a real subprocess: one case per verb, the console script's
+# own error path (every case runs in-process through the same CnnkitGroup handling).
 CASES = [
     # models, compare, demo
     ("models-task!", "models --task nonsense", ("--task",)),
@@ -53,7 +54,7 @@ CASES = [
     ("train-init-misfit", "train lenet --init-from {misfit} --runs-dir {out}", ("no tensor",)),
     ("train-init-onnx", "train lenet --init-from {onnx} --runs-dir {out}", ("model.onnx",)),
     ("train-init-missing", "train lenet --init-from {root}/nope.pt --runs-dir {out}", ("nope.pt",)),
-    ("train-lr-nan!", "train lenet --lr nan --runs-dir {out}", ("--lr",)),
+    ("train-lr-nan", "train lenet --lr nan --runs-dir {out}", ("--lr",)),
     ("train-label-smoothing",
      "train lenet --label-smoothing 5 --runs-dir {out}",
      ("--label-smoothing",)),
@@ -72,7 +73,7 @@ CASES = [
      "train --resume {run_bad_config} --epochs 3",
      ("--batch-size", "abc")),
     # export
-    ("export-missing!", "export {root}/nope.pt", ("nope.pt",)),
+    ("export-missing", "export {root}/nope.pt", ("nope.pt",)),
     ("export-empty-folder", "export {empty}", ("{empty}", "best.pt")),
     ("export-onnx-file", "export {not_onnx}", ("notes.onnx", "checkpoint")),
     ("export-zero-byte", "export {zero}", ("zero.png",)),
@@ -87,14 +88,14 @@ CASES = [
     ("export-args-text", "export {pt_args_text} -o {out}.onnx", ("args_text.pt", "model_args")),
     ("export-classes-huge", "export {pt_classes_huge} -o {out}.onnx", ("num_classes",)),
     ("export-size-huge", "export {pt_size_huge} -o {out}.onnx", ("input_size",)),
-    ("export-mean-nan-checkpoint!",
+    ("export-mean-nan-checkpoint",
      "export {pt_mean_nan} -o {out}.onnx",
      ("mean_nan.pt", "cnnkit.mean")),
     ("export-model-arg-channels",
      "export lenet --model-arg in_channels=-1 -o {out}.onnx",
      ("in_channels",)),
     # quantize
-    ("quantize-missing!", "quantize {root}/nope.onnx", ("nope.onnx",)),
+    ("quantize-missing", "quantize {root}/nope.onnx", ("nope.onnx",)),
     ("quantize-folder", "quantize {empty}", ("{empty}", "folder")),
     ("quantize-not-onnx", "quantize {not_onnx}", ("notes.onnx", "not an onnx")),
     ("quantize-zero-byte", "quantize {empty_onnx}", ("empty.onnx", "empty")),
@@ -108,7 +109,7 @@ CASES = [
     ("quantize-out-no-folder", "quantize {onnx} --mode fp16 -o {root}/nope/x.onnx", ("nope",)),
     ("quantize-out-folder", "quantize {onnx} -o {empty}", ("{empty}",)),
     # profile
-    ("profile-missing!", "profile {root}/nope.onnx", ("nope.onnx",)),
+    ("profile-missing", "profile {root}/nope.onnx", ("nope.onnx",)),
     ("profile-empty-folder", "profile {empty}", ("{empty}",)),
     ("profile-not-onnx!", "profile {not_onnx}", ("notes.onnx", "not an onnx")),
     ("profile-zero-byte", "profile {empty_onnx}", ("empty.onnx",)),
@@ -122,7 +123,7 @@ CASES = [
     ("profile-other-model", "profile {other}", ("other-model.pt",)),
     ("profile-plain-dict", "profile {plain}", ("plain-dict.pt",)),
     # infer
-    ("infer-model-missing!", "infer {root}/nope.onnx {good} -o {out}", ("nope.onnx",)),
+    ("infer-model-missing", "infer {root}/nope.onnx {good} -o {out}", ("nope.onnx",)),
     ("infer-model-folder", "infer {run} {good} -o {out}", ("{run}", "folder")),
     ("infer-model-not-onnx", "infer {not_onnx} {good} -o {out}", ("notes.onnx",)),
     ("infer-model-truncated", "infer {truncated_onnx} {good} -o {out}", ("truncated.onnx",)),
@@ -147,7 +148,7 @@ CASES = [
     ("infer-labels-empty", "infer {onnx} {good} -o {out} --labels {labels_empty}", ("--labels",)),
     ("infer-labels-missing", "infer {onnx} {good} -o {out} --labels {root}/no.txt", ("--labels",)),
     ("infer-labels-folder", "infer {onnx} {good} -o {out} --labels {empty}", ("--labels",)),
-    ("infer-threads-huge!", "infer {onnx} {good} -o {out} --threads 100000", ("--threads",)),
+    ("infer-threads-huge", "infer {onnx} {good} -o {out} --threads 100000", ("--threads",)),
     ("infer-threads-5000", "infer {onnx} {good} -o {out} --threads 5000", ("--threads",)),
     ("infer-size-huge", "infer {seg} {good} -o {out} --size 100000,100000", ("100000x100000",)),
     ("infer-meta-classes",
@@ -162,7 +163,7 @@ CASES = [
     ("quantize-meta-mean", "quantize {meta_mean} --mode fp16 -o {out}.onnx", ("cnnkit.mean",)),
     ("export-raw-pickle", "export {raw_pickle} -o {out}.onnx", ("raw-pickle.pt",)),
     # bench
-    ("bench-missing!", "bench {root}/nope.onnx", ("nope.onnx",)),
+    ("bench-missing", "bench {root}/nope.onnx", ("nope.onnx",)),
     ("bench-folder", "bench {empty}", ("{empty}",)),
     ("bench-not-onnx", "bench {not_onnx}", ("notes.onnx",)),
     ("bench-zero-byte", "bench {empty_onnx}", ("empty.onnx",)),
@@ -185,7 +186,7 @@ CASES = [
     ("bench-plot-folder", "bench {onnx} --plot {empty}", ("--plot",)),
     ("bench-torch-other", "bench {onnx} --iterations 1 --against-torch {other}", ("other",)),
     ("bench-torch-plain", "bench {onnx} --iterations 1 --against-torch {plain}", ("plain",)),
-    ("bench-batch-huge!", "bench {onnx} --batch 100000000", ("--batch", "GiB")),
+    ("bench-batch-huge", "bench {onnx} --batch 100000000", ("--batch", "GiB")),
     ("bench-threads-huge", "bench {onnx} --threads 100000", ("--threads",)),
 ]  # fmt: skip
 

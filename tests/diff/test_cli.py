@@ -1,4 +1,5 @@
-"""End to end: the installed `cnnkit` console script, run from a folder outside the checkout."""
+"""`cnnkit diff` end to end (the installed console script, from a folder outside the checkout);
+`quantize --auto/--explain` in-process (tests/e2e runs quantize through the console script)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from tests.helpers.cli import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error, invoke
 from tests.helpers.diff import first_conv_block_output
 from toolkit.export import quantize_onnx
 
@@ -28,7 +29,7 @@ def auto_json(broken_run, tmp_path_factory) -> dict:
     """`cnnkit quantize --auto --force --json` on the broken LeNet (written even if slower)."""
     cwd = tmp_path_factory.mktemp("auto")
     out = cwd / "auto.int8.onnx"
-    result = cnnkit(
+    result = invoke(
         "quantize", broken_run / "model.onnx", "--auto", "--min-agreement", "0.99",
         "--force", "--json", "-o", out, cwd=cwd,
     )  # fmt: skip
@@ -74,7 +75,7 @@ def test_quantize_auto_recovers_agreement_on_held_out_data(broken_run, auto_json
 def test_quantize_explain_names_the_layer_and_the_fix(broken_run, tmp_path):
     model = broken_run / "model.onnx"
     out = tmp_path / "refused.int8.onnx"
-    result = cnnkit(
+    result = invoke(
         "quantize", model, "-o", out, "--min-agreement", "0.99", "--explain", cwd=tmp_path
     )
     assert_one_line_error(result, "--min-agreement")

@@ -1,4 +1,5 @@
-"""`cnnkit export` and `cnnkit quantize` end to end, through the real CLI in a subprocess."""
+"""`cnnkit export` and `cnnkit quantize` through the CLI: the export JSON through the real
+console script (nothing on stderr from the exporters), the rest in-process."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_export_run_folder_json(lenet_run, tmp_path):
 def test_quantize_prints_the_side_by_side_table(lenet_export, gray_images, tmp_path):
     out = tmp_path / "q.onnx"
     args = ("quantize", lenet_export.path, "-o", out, "--calib-dir", gray_images)
-    result = run_cli(*args, "--min-agreement", "0.5")
+    result = invoke(*args, "--min-agreement", "0.5")
     assert result.returncode == 0, result.stderr
     assert "agreement" in result.stdout and "latency" in result.stdout
     assert f"wrote {out}" in result.stdout
@@ -32,7 +33,7 @@ def test_quantize_prints_the_side_by_side_table(lenet_export, gray_images, tmp_p
 def test_quantize_refusal_is_exit_2_and_writes_nothing(lenet_export, tmp_path):
     out = tmp_path / "refused.onnx"
     args = ("quantize", lenet_export.path, "-o", out, "--samples", "1")
-    result = run_cli(*args, "--min-agreement", "0.999")
+    result = invoke(*args, "--min-agreement", "0.999")
     assert_one_line_error(result, "agrees with fp32", "not written")
     assert not out.exists()
 

@@ -1,10 +1,10 @@
-"""`cnnkit models` through the real CLI in a subprocess."""
+"""`cnnkit models`: --json through the real console script, the table in-process."""
 
 from __future__ import annotations
 
 import json
 
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import invoke, run_cli
 from toolkit import models
 
 
@@ -21,7 +21,7 @@ def test_models_json_lists_the_whole_zoo():
 
 
 def test_models_table_and_task_filter():
-    table = run_cli("models", "--task", "segmentation")
+    table = invoke("models", "--task", "segmentation")
     assert table.returncode == 0, table.stderr
     for name in ("fcn32s", "fcn16s", "fcn8s"):
         assert name in table.stdout

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from tests.data.test_labelmap import write_cvat
+from tests.helpers.cli import invoke
 from tests.models.test_foreign import torchvision_dict
 from toolkit import models
 from toolkit.cli import cli
@@ -24,16 +22,6 @@ from toolkit.train import TrainConfig
 from toolkit.train.checkpoint import read_weights
 from toolkit.train.finetune import apply_freeze, frozen_names, train_mode
 from toolkit.train.optim import build_optimizer
-
-CNNKIT = Path(sys.executable).with_name("cnnkit")
-
-
-def cnnkit(*args, cwd: Path) -> subprocess.CompletedProcess:
-    """The installed console script, run from `cwd` (outside the checkout)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [str(CNNKIT), *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env
-    )
 
 
 def test_freeze_backbone_and_features_differ_for_vgg_only():
@@ -99,7 +87,7 @@ def test_train_from_torchvision_weights_with_a_frozen_backbone(tmp_path):
     source = trainable_dict("resnet18")
     torch.save(source, tmp_path / "resnet18-f37072fd.pth")
     write_digit_folder(tmp_path / "digits")
-    result = cnnkit(
+    result = invoke(
         "train", "resnet18", "--data", "folder:digits", "--input-size", "3,32,32",
         "--epochs", "1", "--init-from", "resnet18-f37072fd.pth", "--freeze", "backbone",
         "--backbone-lr-scale", "0.1", "--runs-dir", "runs", "--name", "tuned",
@@ -138,7 +126,7 @@ def test_a_misfit_file_is_one_line(tmp_path):
 
 def test_a_three_class_labelmap_trains_a_three_way_head(tmp_path):
     write_cvat(tmp_path / "cvat", count=10)
-    result = cnnkit(
+    result = invoke(
         "train", "fcn32s", "--data", "voc:cvat", "--model-arg", "backbone=resnet18",
         "--input-size", "3,32,32", "--epochs", "1", "--batch-size", "4",
         "--runs-dir", "runs", "--name", "seg", cwd=tmp_path,
