@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 
 import tomllib
 
@@ -35,3 +36,16 @@ def test_one_top_level_import_name():
     assert {p.split(".")[0] for p in declared_packages()} == {"toolkit"}
     scripts = importlib.metadata.distribution("cnnkit").entry_points
     assert [e.value for e in scripts if e.name == "cnnkit"] == ["toolkit.cli:main"]
+
+
+def test_test_modules_share_code_through_tests_helpers_only():
+    """Shared test code lives in tests/helpers: a test module importing another ties them
+    together (and a test function imported that way is collected twice)."""
+    importing = re.compile(r"^\s*from tests\.[\w.]*\btest_\w+ import|^\s*import tests\.[\w.]*test_")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if importing.match(line)
+    ]
+    assert offenders == []

@@ -14,8 +14,7 @@ import stat
 import numpy as np
 import pytest
 
-from tests.bad_input.test_security import colour_images
-from tests.helpers.bad_input import one_line, strict_rows
+from tests.helpers.bad_input import colour_images, one_line, strict_rows
 from tests.helpers.cli import invoke, run_cli
 
 

@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.bad_input.test_security import colour_images
-from tests.helpers.bad_input import one_line, snapshot, strict_rows
+from tests.helpers.bad_input import colour_images, one_line, snapshot, strict_rows
 from tests.helpers.cli import ROOT, invoke, run_cli
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.bad_input import Evil, png_header, snapshot, with_external_data
+from tests.helpers.bad_input import Evil, colour_images, png_header, snapshot, with_external_data
 from tests.helpers.bad_input import one_line as assert_one_line_error
 from tests.helpers.cli import invoke, run_cli
 
@@ -142,24 +142,6 @@ def test_masks_replace_planted_links_not_their_targets(world, tmp_path):
     assert precious.read_bytes() == b"not yours to overwrite"
     assert not (out / "masks" / "img.png").is_symlink()
     assert Image.open(out / "masks" / "img.png").size == (5, 6)
-
-
-def colour_images(root: Path) -> list[Path]:
-    """Images whose names try to escape or collide: same stems, dots, odd characters."""
-    paths = [
-        root / "a" / "img.png",
-        root / "b" / "img.png",
-        root / "a" / "..png",
-        root / "a" / "..hidden..png",
-        root / "a" / "name with spaces & $(x).png",
-        root / "deep" / "x" / "y" / "img.png",
-    ]
-    for i, path in enumerate(paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pixels = np.zeros((6, 5, 3), np.uint8)
-        pixels[..., i % 3] = 200
-        Image.fromarray(pixels).save(path, format="PNG")
-    return paths
 
 
 def test_masks_never_escape_out(world, tmp_path):

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.data import palette_mask
+from tests.helpers.data import COLOURS, LABELMAP, palette_mask, write_cvat
 from toolkit.data import split_arrays
-from toolkit.data.labelmap import VOID, read_labelmap
+from toolkit.data.labelmap import read_labelmap
 from toolkit.errors import CnnkitError
-
-COLOURS = {"background": (0, 0, 0), "crack": (250, 50, 83), "rust": (51, 221, 255)}
-LABELMAP = "# label:color_rgb:parts:actions\n" + "".join(
-    f"{name}:{r},{g},{b}::\n" for name, (r, g, b) in COLOURS.items()
-)
-
-
-def write_cvat(root: Path, count: int = 8, labelmap: str | None = LABELMAP) -> Path:
-    """A CVAT 'Segmentation mask 1.1' export: RGB colour masks, labelmap.txt, no split lists."""
-    (root / "JPEGImages").mkdir(parents=True)
-    (root / "SegmentationClass").mkdir()
-    colours = list(COLOURS.values())
-    for i in range(count):
-        labels = np.zeros((16, 16), np.uint8)
-        labels[2:8, 2:14] = 1
-        labels[9:15, 4:12] = 2 if i % 2 else 1
-        rgb = np.array(colours, np.uint8)[labels]
-        rgb[0, :] = VOID  # Pascal's border colour: ignored
-        Image.fromarray(rgb, "RGB").save(root / "SegmentationClass" / f"f{i}.png")
-        image = (labels[..., None] * 80).repeat(3, axis=2).astype(np.uint8)
-        Image.fromarray(image, "RGB").save(root / "JPEGImages" / f"f{i}.jpg")
-    if labelmap is not None:
-        (root / "labelmap.txt").write_text(labelmap)
-    return root
 
 
 def test_read_labelmap_takes_names_and_colours_in_order(tmp_path):

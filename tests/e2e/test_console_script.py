@@ -9,60 +9,12 @@ import json
 import subprocess
 import sys
 
-import numpy as np
-from PIL import Image
-
-from tests.helpers.e2e import BIN, cnnkit, ok
-from tests.helpers.e2e import cnnkit as run_cnnkit
-
-
-def write_digit_pngs(folder, count: int = 12) -> None:
-    """Digits test images as 8x8 gray PNGs, the way a user would hand them to infer."""
-    from sklearn.datasets import load_digits
-
-    folder.mkdir()
-    digits = load_digits()
-    for i in range(count):
-        pixels = (digits.images[i] * (255 / 16)).astype(np.uint8)
-        Image.fromarray(pixels).save(folder / f"{i:02d}_{digits.target[i]}.png")
+from tests.helpers.e2e import BIN, cnnkit, ok, run_chain
 
 
 def test_whole_chain_from_outside_the_checkout(tmp_path):
     """Every stage through the console script, each reading what the one before wrote."""
     run_chain(tmp_path, BIN)
-
-
-def run_chain(tmp_path, bin_dir) -> None:
-    """train -> export -> quantize -> profile -> infer -> bench with `bin_dir`'s cnnkit."""
-
-    def cnnkit(*args, cwd):
-        return run_cnnkit(*args, cwd=cwd, bin_dir=bin_dir)
-
-    run = tmp_path / "runs" / "lenet5-e2e"
-    train = ok(
-        cnnkit(
-            "train", "lenet5", "--data", "digits", "--epochs", "2", "--limit", "256",
-            "--name", "lenet5-e2e", "--quiet", "--json", cwd=tmp_path,
-        )
-    )  # fmt: skip
-    assert json.loads(train.stdout) and (run / "best.pt").is_file()
-    ok(cnnkit("export", run, "--quiet", cwd=tmp_path))
-    assert (run / "model.onnx").is_file()
-    ok(cnnkit("quantize", run / "model.onnx", "--samples", "64", "--force", "-q", cwd=tmp_path))
-    assert (run / "model.int8.onnx").is_file()
-    profile = json.loads(ok(cnnkit("profile", run / "model.onnx", "--json", cwd=tmp_path)).stdout)
-    assert profile["totals"]["params"] > 60_000
-    write_digit_pngs(tmp_path / "pngs")
-    infer = ok(cnnkit("infer", run / "model.onnx", "pngs", "--out", "preds", "-q", cwd=tmp_path))
-    rows = [json.loads(line) for line in (tmp_path / "preds/results.jsonl").open()]
-    assert len(rows) == 12 and all(row["status"] == "ok" for row in rows), infer.stderr
-    bench = ok(
-        cnnkit(
-            "bench", run / "model.onnx", run / "model.int8.onnx", "--iterations", "3",
-            "--warmup", "1", "--threads", "1", "--no-save", "--json", cwd=tmp_path,
-        )
-    )  # fmt: skip
-    assert len(json.loads(bench.stdout)) >= 2
 
 
 def test_zoo_builds_and_exports_after_onnxruntime_transformers(tmp_path):

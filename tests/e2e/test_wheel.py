@@ -11,9 +11,8 @@ import zipfile
 
 import pytest
 
-from tests.e2e.test_console_script import run_chain, write_digit_pngs
 from tests.helpers.cli import assert_one_line_error
-from tests.helpers.e2e import build_wheel, cnnkit, fresh_venv, ok
+from tests.helpers.e2e import build_wheel, cnnkit, fresh_venv, ok, run_chain, write_digit_pngs
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from PIL import Image
 from torch import nn
 
-from tests.models.test_foreign import torchvision_dict
-from tests.train.test_finetune import cnnkit, trainable_dict
+from tests.helpers.cli import run_cli
+from tests.helpers.weights import torchvision_dict, trainable_dict
 from toolkit.cli import cli
 from toolkit.errors import CnnkitError
 from toolkit.export import export_module, export_onnx
@@ -61,7 +61,7 @@ def test_export_module_has_parity_metadata_and_a_dynamic_batch_and_infer_labels_
     assert read_metadata(proto).input_size == (3, 16, 16)
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     write_colours(tmp_path / "images")
-    result = cnnkit("infer", out, "images", "-o", "labels", cwd=tmp_path)
+    result = run_cli("infer", out, "images", "-o", "labels", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in (tmp_path / "labels" / "results.jsonl").open()]
     assert {row["path"].split("/")[-1]: row["label"] for row in rows} == {
@@ -96,7 +96,7 @@ def needs(width):
 def test_cli_exports_a_factory_with_its_own_weights(tmp_path):
     (tmp_path / "usernet.py").write_text(textwrap.dedent(MODULE))
     torch.save(ColourNet().state_dict(), tmp_path / "usernet.pt")  # the same names
-    result = cnnkit(
+    result = run_cli(
         "export", "usernet:build", "--weights", "usernet.pt", "--input-size", "3,16,16",
         "--classes", ",".join(COLOURS), "--mean", "0,0,0", "--std", "1,1,1", "-o", "user.onnx",
         "--json", cwd=tmp_path,
@@ -105,7 +105,7 @@ def test_cli_exports_a_factory_with_its_own_weights(tmp_path):
     assert json.loads(result.stdout)["parity_ok"]
     assert read_metadata(onnx.load(str(tmp_path / "user.onnx"))).model == "usernet:build"
     write_colours(tmp_path / "images")
-    result = cnnkit("infer", "user.onnx", "images/blue.png", "-o", "labels", cwd=tmp_path)
+    result = run_cli("infer", "user.onnx", "images/blue.png", "-o", "labels", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "labels" / "results.jsonl").read_text())["label"] == "blue"
 

@@ -254,3 +254,21 @@ def write_damaged(root: Path, run: Path, model: Path) -> dict[str, Path]:
     paths["results_folder"] = out / "results-folder"
     (paths["results_folder"] / "results.jsonl").mkdir(parents=True)
     return paths
+
+
+def colour_images(root: Path) -> list[Path]:
+    """Images whose names try to escape or collide: same stems, dots, odd characters."""
+    paths = [
+        root / "a" / "img.png",
+        root / "b" / "img.png",
+        root / "a" / "..png",
+        root / "a" / "..hidden..png",
+        root / "a" / "name with spaces & $(x).png",
+        root / "deep" / "x" / "y" / "img.png",
+    ]
+    for i, path in enumerate(paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pixels = np.zeros((6, 5, 3), np.uint8)
+        pixels[..., i % 3] = 200
+        Image.fromarray(pixels).save(path, format="PNG")
+    return paths

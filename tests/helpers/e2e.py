@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import venv
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 from tests.helpers.cli import ROOT
 
@@ -60,3 +64,47 @@ def fresh_venv(folder: Path, *requirements: str) -> Path:
         )
     )
     return bin_dir
+
+
+def write_digit_pngs(folder, count: int = 12) -> None:
+    """Digits test images as 8x8 gray PNGs, the way a user would hand them to infer."""
+    from sklearn.datasets import load_digits
+
+    folder.mkdir()
+    digits = load_digits()
+    for i in range(count):
+        pixels = (digits.images[i] * (255 / 16)).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i:02d}_{digits.target[i]}.png")
+
+
+def run_chain(tmp_path, bin_dir) -> None:
+    """train -> export -> quantize -> profile -> infer -> bench with `bin_dir`'s cnnkit."""
+
+    def cli(*args, cwd):
+        return cnnkit(*args, cwd=cwd, bin_dir=bin_dir)
+
+    run = tmp_path / "runs" / "lenet5-e2e"
+    train = ok(
+        cli(
+            "train", "lenet5", "--data", "digits", "--epochs", "2", "--limit", "256",
+            "--name", "lenet5-e2e", "--quiet", "--json", cwd=tmp_path,
+        )
+    )  # fmt: skip
+    assert json.loads(train.stdout) and (run / "best.pt").is_file()
+    ok(cli("export", run, "--quiet", cwd=tmp_path))
+    assert (run / "model.onnx").is_file()
+    ok(cli("quantize", run / "model.onnx", "--samples", "64", "--force", "-q", cwd=tmp_path))
+    assert (run / "model.int8.onnx").is_file()
+    profile = json.loads(ok(cli("profile", run / "model.onnx", "--json", cwd=tmp_path)).stdout)
+    assert profile["totals"]["params"] > 60_000
+    write_digit_pngs(tmp_path / "pngs")
+    infer = ok(cli("infer", run / "model.onnx", "pngs", "--out", "preds", "-q", cwd=tmp_path))
+    rows = [json.loads(line) for line in (tmp_path / "preds/results.jsonl").open()]
+    assert len(rows) == 12 and all(row["status"] == "ok" for row in rows), infer.stderr
+    bench = ok(
+        cli(
+            "bench", run / "model.onnx", run / "model.int8.onnx", "--iterations", "3",
+            "--warmup", "1", "--threads", "1", "--no-save", "--json", cwd=tmp_path,
+        )
+    )  # fmt: skip
+    assert len(json.loads(bench.stdout)) >= 2

@@ -60,3 +60,17 @@ def write_pngs(folder: Path, count: int, size=(20, 24), mode="L", seed=0) -> lis
 def solid(colour, size=(10, 8)) -> Image.Image:
     """A one-colour RGB image."""
     return Image.new("RGB", size, colour)
+
+
+def write_images(folder: Path, size: tuple[int, int], count: int = 5) -> list[Path]:
+    """Solid random colours with noise, so that classifiers disagree between images."""
+    rng = np.random.default_rng(1)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        base = rng.integers(0, 256, 3)
+        noise = rng.integers(-40, 40, (size[1], size[0], 3))
+        pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
+        paths.append(folder / f"im{i}.png")
+        Image.fromarray(pixels, "RGB").save(paths[-1])
+    return paths

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +12,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from toolkit.serve.config import announced_url, read_announcement
 
@@ -55,3 +59,38 @@ def running(*args, cwd: Path) -> Iterator[Server]:
                 process.kill()
                 process.wait()
         process.stderr.close()
+
+
+def assert_one_json_error(response: httpx.Response, status: int, *needles: str) -> dict:
+    """An error answer: the status, one JSON line with an "error" naming the problem."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert "\n" not in response.text.strip()
+    error = response.json()["error"]
+    for needle in needles:
+        assert needle in error, (needle, error)
+    return response.json()
+
+
+def infer_rows(lenet_onnx, pngs, cwd) -> dict[str, dict]:
+    """`cnnkit infer` over the files: rows keyed by path."""
+    listing = cwd / "inputs.txt"
+    listing.write_text("".join(f"{p}\n" for p in pngs))
+    result = subprocess.run(
+        [str(CNNKIT), "infer", str(lenet_onnx), str(listing), "--out", str(cwd / "preds")],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = (cwd / "preds" / "results.jsonl").read_text().splitlines()
+    return {row["path"]: row for row in map(json.loads, lines)}
+
+
+async def post_all(url: str, requests: list[tuple[str, bytes]]) -> list[httpx.Response]:
+    """Every request at once, each on its own connection."""
+    limits = httpx.Limits(max_connections=len(requests))
+    async with httpx.AsyncClient(limits=limits, timeout=300) as client:
+        return await asyncio.gather(
+            *(client.post(url, params={"key": key}, content=body) for key, body in requests)
+        )

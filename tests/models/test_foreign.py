@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 import torch
 
+from tests.helpers.weights import LISTING, torchvision_dict
 from toolkit import models
 from toolkit.errors import CnnkitError
 from toolkit.models.foreign import load_foreign, table_for, to_cnnkit, to_torchvision
-
-# torchvision 0.29's names and shapes (weights=None), copied from ../shared/data/.
-KEYS = Path(__file__).with_name("data") / "torchvision_state_dict_keys.json"
-LISTING = json.loads(KEYS.read_text())
-
-
-def torchvision_dict(name: str, num_classes: int = 1000) -> dict[str, torch.Tensor]:
-    """A state dict under torchvision's names and shapes, every tensor distinct and known."""
-    gen = torch.Generator().manual_seed(0)
-    out = {}
-    for i, (key, shape) in enumerate(LISTING[name].items()):
-        if key.endswith("num_batches_tracked"):
-            out[key] = torch.tensor(i, dtype=torch.int64)
-            continue
-        if key in ("fc.weight", "fc.bias", "classifier.6.weight", "classifier.6.bias"):
-            shape = [num_classes, *shape[1:]]
-        value = torch.rand(shape, generator=gen) + i  # the offset tells tensors apart
-        out[key] = value.abs() + 0.1 if key.endswith("running_var") else value
-    return out
 
 
 def by_order(name: str, model_dict: dict) -> dict[str, str]:

@@ -12,6 +12,7 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
+from tests.helpers.runtime import write_images
 from tests.runtime import corpus
 from toolkit.bench import BenchConfig, run_bench
 from toolkit.errors import CnnkitError
@@ -41,20 +42,6 @@ def options(entry: corpus.Entry, folder: Path) -> dict:
     if "feeds" in opts:
         opts["feeds"] = {k: str(folder / v) for k, v in opts["feeds"].items()}
     return opts
-
-
-def write_images(folder: Path, size: tuple[int, int], count: int = 5) -> list[Path]:
-    """Solid random colours with noise, so that classifiers disagree between images."""
-    rng = np.random.default_rng(1)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        base = rng.integers(0, 256, 3)
-        noise = rng.integers(-40, 40, (size[1], size[0], 3))
-        pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
-        paths.append(folder / f"im{i}.png")
-        Image.fromarray(pixels, "RGB").save(paths[-1])
-    return paths
 
 
 def by_hand(path: Path, channels: int, size, layout: str, dtype: str) -> np.ndarray:

@@ -12,8 +12,8 @@ import pytest
 
 from tests.helpers.cli import assert_one_line_error
 from tests.helpers.e2e import cnnkit as console_script
+from tests.helpers.runtime import write_images
 from tests.runtime import corpus
-from tests.runtime.test_corpus import write_images
 
 
 @pytest.fixture(scope="module")

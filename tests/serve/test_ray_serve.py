@@ -11,8 +11,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.helpers.serve import CNNKIT
-from tests.serve.test_serve import assert_one_json_error, infer_rows, post_all
+from tests.helpers.serve import CNNKIT, assert_one_json_error, infer_rows, post_all
 
 pytest.importorskip("ray.serve")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import signal
 import subprocess
 import threading
@@ -15,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from tests.helpers.cli import assert_one_line_error
-from tests.helpers.serve import CNNKIT
+from tests.helpers.serve import CNNKIT, assert_one_json_error, infer_rows, post_all
 from toolkit.runtime import Predictor
 from toolkit.serve.render import from_run_length
 
@@ -23,16 +22,6 @@ from toolkit.serve.render import from_run_length
 def post(url: str, body: bytes, **kwargs) -> httpx.Response:
     """One POST with a generous timeout (the machine may be busy)."""
     return httpx.post(url, content=body, timeout=60, **kwargs)
-
-
-def assert_one_json_error(response: httpx.Response, status: int, *needles: str) -> dict:
-    """An error answer: the status, one JSON line with an "error" naming the problem."""
-    assert response.status_code == status, (response.status_code, response.text)
-    assert "\n" not in response.text.strip()
-    error = response.json()["error"]
-    for needle in needles:
-        assert needle in error, (needle, error)
-    return response.json()
 
 
 def png_bytes(path) -> bytes:
@@ -83,31 +72,6 @@ def test_every_endpoint_answers(serve, lenet_onnx, digits_pngs, tmp_path):
         for name in ("cnnkit_queue_wait_seconds_sum", "cnnkit_compute_seconds_count"):
             assert name in metrics
         assert_jpeg_row_equals_the_files(url, lenet_onnx, tmp_path)
-
-
-def infer_rows(lenet_onnx, pngs, cwd) -> dict[str, dict]:
-    """`cnnkit infer` over the files: rows keyed by path."""
-    listing = cwd / "inputs.txt"
-    listing.write_text("".join(f"{p}\n" for p in pngs))
-    result = subprocess.run(
-        [str(CNNKIT), "infer", str(lenet_onnx), str(listing), "--out", str(cwd / "preds")],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = (cwd / "preds" / "results.jsonl").read_text().splitlines()
-    return {row["path"]: row for row in map(json.loads, lines)}
-
-
-async def post_all(url: str, requests: list[tuple[str, bytes]]) -> list[httpx.Response]:
-    """Every request at once, each on its own connection."""
-    limits = httpx.Limits(max_connections=len(requests))
-    async with httpx.AsyncClient(limits=limits, timeout=300) as client:
-        return await asyncio.gather(
-            *(client.post(url, params={"key": key}, content=body) for key, body in requests)
-        )
 
 
 def test_500_concurrent_requests_each_equal_infers_row(serve, lenet_onnx, digits_pngs, tmp_path):

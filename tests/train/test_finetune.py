@@ -12,9 +12,9 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from tests.data.test_labelmap import write_cvat
 from tests.helpers.cli import invoke
-from tests.models.test_foreign import torchvision_dict
+from tests.helpers.data import write_cvat
+from tests.helpers.weights import torchvision_dict, trainable_dict
 from toolkit import models
 from toolkit.cli import cli
 from toolkit.data.dataset import default_augment
@@ -71,16 +71,6 @@ def write_digit_folder(root: Path) -> Path:
             pixels = rng.integers(0, 60, (16, 16, 3)) + 150 * k
             Image.fromarray(pixels.astype(np.uint8), "RGB").save(root / name / f"{i}.png")
     return root
-
-
-def trainable_dict(name: str) -> dict[str, torch.Tensor]:
-    """torchvision names and shapes with values a network can train from (small, var 1)."""
-    out = {}
-    for key, value in torchvision_dict(name).items():
-        if value.is_floating_point():
-            value = value.frac() * 0.05 + (1.0 if key.endswith("running_var") else 0.0)
-        out[key] = value
-    return out
 
 
 def test_train_from_torchvision_weights_with_a_frozen_backbone(tmp_path):
