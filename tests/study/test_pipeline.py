@@ -8,6 +8,10 @@ import pytest
 
 from toolkit.study.pipeline import build_report
 
+# The whole `make bench` pipeline (train, export, quantize, serve, fresh processes): ~20 s of
+# CPU; its parts have their own tests in the default suite.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):

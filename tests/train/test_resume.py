@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 
+import pytest
 import torch
 
 from tests.helpers.cli import CNNKIT, ROOT, run_cli
@@ -36,6 +37,7 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
     assert [row["epoch"] for row in rows] == [1, 2]
 
 
+@pytest.mark.slow  # three training processes; the test above covers resume in-process
 def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
     whole = fit(TrainConfig(**TINY, epochs=3, runs_dir=str(tmp_path), name="whole"), quiet=True)
     args = [
