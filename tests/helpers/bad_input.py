@@ -20,6 +20,7 @@ from onnx.external_data_helper import _get_all_tensors, uses_external_data
 from PIL import Image
 
 from tests.helpers.cli import assert_one_line_error
+from tests.helpers.runtime import COLOUR_CLASSES, colour_segmenter, plain_meta
 from toolkit.meta import ModelMeta
 from toolkit.onnxfile import write_metadata
 
@@ -91,18 +92,8 @@ def rank2_model() -> onnx.ModelProto:
 
 def segmenter() -> onnx.ModelProto:
     """A 1x1-conv RGB segmenter with cnnkit metadata: class = strongest channel."""
-    node = helper.make_node("Conv", ["input", "w"], ["logits"])
-    weight = np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1)
-    proto = graph_model(node, ["N", 3, "H", "W"], ["N", 3, "H", "W"], weight)
-    meta = {
-        "task": "segmentation",
-        "classes": ["red", "green", "blue"],
-        "input_size": [3, 8, 8],
-        "mean": [0.0, 0.0, 0.0],
-        "std": [1.0, 1.0, 1.0],
-        "model": "colour",
-        "model_args": {},
-    }
+    proto = colour_segmenter()
+    meta = plain_meta("segmentation", COLOUR_CLASSES, [3, 8, 8], "colour")
     write_metadata(proto, ModelMeta.from_dict(meta))
     return proto
 

@@ -16,6 +16,20 @@ DIGIT_CLASSES = [str(i) for i in range(10)]
 COLOUR_CLASSES = ["red", "green", "blue"]
 
 
+def plain_meta(task: str, classes: list[str], input_size: list[int], model: str) -> dict:
+    """cnnkit metadata of a hand-built test model: pixels / 255 go in unchanged."""
+    channels = input_size[0]
+    return {
+        "task": task,
+        "classes": list(classes),
+        "input_size": list(input_size),
+        "mean": [0.0] * channels,
+        "std": [1.0] * channels,
+        "model": model,
+        "model_args": {},
+    }
+
+
 def save(proto, path: Path, meta: dict | None = None) -> Path:
     """Check, tag with cnnkit metadata (unless foreign) and write an ONNX model."""
     onnx.checker.check_model(proto)

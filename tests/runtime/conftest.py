@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.helpers.runtime import COLOUR_CLASSES, DIGIT_CLASSES, colour_segmenter, make_model, save
+from tests.helpers.runtime import (
+    COLOUR_CLASSES,
+    DIGIT_CLASSES,
+    colour_segmenter,
+    make_model,
+    plain_meta,
+    save,
+)
 
 
 @pytest.fixture(scope="session")
@@ -49,15 +56,7 @@ def lenet_onnx(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def seg_onnx(tmp_path_factory) -> Path:
     """A cnnkit segmentation model (dynamic H, W) that labels pixels by colour."""
-    meta = {
-        "task": "segmentation",
-        "classes": COLOUR_CLASSES,
-        "input_size": [3, 16, 16],
-        "mean": [0.0, 0.0, 0.0],
-        "std": [1.0, 1.0, 1.0],
-        "model": "colour",
-        "model_args": {},
-    }
+    meta = plain_meta("segmentation", COLOUR_CLASSES, [3, 16, 16], "colour")
     return save(colour_segmenter(), tmp_path_factory.mktemp("models") / "seg.onnx", meta)
 
 

@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from tests.helpers.runtime import make_model, save
+from tests.helpers.runtime import make_model, plain_meta, save
 from tests.helpers.serve import running
 from tests.runtime.conftest import foreign_onnx, lenet_onnx, seg_onnx
 
@@ -59,13 +59,5 @@ def fails_on_batches_onnx(tmp_path_factory) -> Path:
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])],
         [shape, weight],
     )
-    meta = {
-        "task": "classification",
-        "classes": ["a", "b", "c"],
-        "input_size": [3, 4, 4],
-        "mean": [0.0, 0.0, 0.0],
-        "std": [1.0, 1.0, 1.0],
-        "model": "one-at-a-time",
-        "model_args": {},
-    }
+    meta = plain_meta("classification", ["a", "b", "c"], [3, 4, 4], "one-at-a-time")
     return save(proto, tmp_path_factory.mktemp("models") / "single.onnx", meta)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.helpers.serve import CNNKIT, assert_one_json_error, infer_rows, post_all
+from toolkit.serve.config import announced_url, read_announcement
 
 pytest.importorskip("ray.serve")
 
@@ -38,10 +39,7 @@ def test_ray_serve_deployment_answers_infers_rows(lenet_onnx, digits_pngs, tmp_p
         env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
     )
     try:
-        for line in process.stderr:
-            if line.startswith("serving on "):
-                break
-        url = f"http://127.0.0.1:{port}/v1/models/lenet"
+        url = f"{announced_url(read_announcement(process.stderr))}/v1/models/lenet"
         info = httpx.get(url, timeout=60).json()
         requests = [(str(p), p.read_bytes()) for p in pngs]
         responses = asyncio.run(post_all(f"{url}/predict", requests))

@@ -26,7 +26,7 @@ from toolkit.errors import CnnkitError
 from toolkit.runtime.options import PredictorOptions
 from toolkit.runtime.predictor import Predictor
 from toolkit.runtime.preprocess import Decoded, ImageError
-from toolkit.serve.config import ServeConfig
+from toolkit.serve.config import ANNOUNCEMENT, ServeConfig
 from toolkit.serve.decode import decode_body
 from toolkit.serve.render import render_row
 from toolkit.serve.upload import BadUpload, BodyTooLarge, read_upload
@@ -160,7 +160,7 @@ def serve_on_ray(config: ServeConfig, announce: Callable[[str], None]) -> int:
             serve.run(app, name=name, route_prefix=f"/v1/models/{name}", logging_config=SERVE_LOGS)
         names = ", ".join(config.models)
         announce(
-            f"serving on http://{config.host}:{config.port}: {names} on Ray Serve,"
+            f"{ANNOUNCEMENT}http://{config.host}:{config.port}: {names} on Ray Serve,"
             f" {config.replicas} replica(s) each"
         )
         return wait_for_signal()
