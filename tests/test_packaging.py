@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
-import re
+from pathlib import Path
 
 import tomllib
 
@@ -38,14 +39,27 @@ def test_one_top_level_import_name():
     assert [e.value for e in scripts if e.name == "cnnkit"] == ["toolkit.cli:main"]
 
 
+def imported_test_modules(path: Path) -> list[str]:
+    """What a file imports from test modules: `from tests.x.test_y import ...`, `from
+    tests.x import test_y`, `import tests.x.test_y`, relative forms included."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            if not (node.level or module.startswith("tests")):
+                continue
+            names = [module, *(f"{module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names if alias.name.startswith("tests")]
+        else:
+            continue
+        if any(part.startswith("test_") for name in names for part in name.split(".")):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
 def test_test_modules_share_code_through_tests_helpers_only():
     """Shared test code lives in tests/helpers: a test module importing another ties them
     together (and a test function imported that way is collected twice)."""
-    importing = re.compile(r"^\s*from tests\.[\w.]*\btest_\w+ import|^\s*import tests\.[\w.]*test_")
-    offenders = [
-        f"{path.relative_to(ROOT)}:{number}"
-        for path in sorted((ROOT / "tests").rglob("*.py"))
-        for number, line in enumerate(path.read_text().splitlines(), 1)
-        if importing.match(line)
-    ]
-    assert offenders == []
+    files = sorted((ROOT / "tests").rglob("*.py"))
+    assert [hit for path in files for hit in imported_test_modules(path)] == []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers.export import fitted_lenet, write_pngs, write_run
+from tests.helpers.export import export_small_fcn, fitted_lenet, write_pngs, write_run
 from tests.helpers.shared import built_once
 from toolkit.export import export_onnx
 
@@ -40,18 +40,6 @@ def gray_images(tmp_path_factory) -> Path:
 def rgb_images(tmp_path_factory) -> Path:
     """Eight RGB PNGs of random blobs for segmentation models."""
     return write_pngs(tmp_path_factory.mktemp("calib_rgb"), channels=3, count=8)
-
-
-def export_small_fcn(folder: Path) -> None:
-    """FOLDER/fcn8s.onnx: a gray FCN-8s (ResNet-18 backbone), digit-scenes-shaped."""
-    export_onnx(
-        "fcn8s",
-        folder / "fcn8s.onnx",
-        in_channels=1,
-        input_size=(1, 32, 32),
-        model_args={"backbone": "resnet18"},
-        quiet=True,
-    )
 
 
 @pytest.fixture(scope="session")

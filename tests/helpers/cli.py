@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import traceback
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -54,8 +55,10 @@ def run_without_torch(code: str, cwd: Path | None = None, timeout: float = 120):
 def invoke(*args: str, cwd: Path | None = None) -> SimpleNamespace:
     """Run the CLI in-process (click's CliRunner); the result reads like run_cli's.
 
-    For one-line-error checks: the same CnnkitGroup error handling as the console script,
-    without starting an interpreter. End-to-end tests keep run_cli.
+    The same CnnkitGroup error handling as the console script, without starting an
+    interpreter: for one-line-error checks and CLI runs whose process adds nothing. Each
+    verb keeps at least one run_cli test (tests/e2e, the bad-input suite's "!" cases).
+    An exception that escaped the CLI is appended to stderr, as the console script prints it.
     """
     from toolkit import cli
 
@@ -65,7 +68,10 @@ def invoke(*args: str, cwd: Path | None = None) -> SimpleNamespace:
         result = CliRunner().invoke(cli.cli, [str(a) for a in args])
     finally:
         os.chdir(here)
-    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=stderr)
 
 
 def assert_one_line_error(result, *needles: str) -> None:

@@ -11,6 +11,7 @@ from PIL import Image
 
 from toolkit import models
 from toolkit.data import split_arrays
+from toolkit.export import export_onnx
 from toolkit.export.calibration import normalize_batch
 from toolkit.train.checkpoint import save_checkpoint
 
@@ -73,3 +74,15 @@ def write_pngs(folder: Path, channels: int, count: int) -> Path:
             pixels = np.stack([pixels, pixels[::-1], pixels.T], axis=-1)
         Image.fromarray(pixels).save(folder / f"img_{i:02d}.png")
     return folder
+
+
+def export_small_fcn(folder: Path) -> None:
+    """FOLDER/fcn8s.onnx: a gray FCN-8s (ResNet-18 backbone), digit-scenes-shaped."""
+    export_onnx(
+        "fcn8s",
+        folder / "fcn8s.onnx",
+        in_channels=1,
+        input_size=(1, 32, 32),
+        model_args={"backbone": "resnet18"},
+        quiet=True,
+    )

@@ -24,7 +24,8 @@ def built_once(tmp_path_factory, worker_id: str, name: str, build: Callable[[Pat
         return folder
     folder = tmp_path_factory.getbasetemp().parent / name
     done = folder / ".built"
-    with portalocker.Lock(str(folder) + ".lock", timeout=600):
+    # Longer than any build may take (run_cli's own limit is 600 s).
+    with portalocker.Lock(str(folder) + ".lock", timeout=900):
         if not done.is_file():
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()

@@ -21,7 +21,7 @@ def patient_batcher(predictor: Echo) -> Batcher:
     return Batcher("echo", [predictor], settings, ServeMetrics().model("echo"))
 
 
-def test_drain_runs_the_queue_at_once_and_admits_nothing_new():
+def test_the_stop_signal_runs_the_queue_at_once():
     predictor = Echo()
     batcher = patient_batcher(predictor)
     futures = []
@@ -29,19 +29,28 @@ def test_drain_runs_the_queue_at_once_and_admits_nothing_new():
         assert batcher.admit()
         futures.append(batcher.submit(key, None))
     assert not any(f.done() for f in futures)  # waiting out the ten-minute delay
-    batcher.drain()
+    batcher.stop_waiting()
     rows = [f.result(timeout=10) for f in futures]
     assert rows == [{"key": k, "batch": 3} for k in ("a", "b", "c")]
-    assert not batcher.admit()
     batcher.close()
     assert predictor.batches == [["a", "b", "c"]]
 
 
-def test_a_request_still_decoding_at_drain_is_answered_before_close_returns():
+def test_a_request_still_uploading_at_the_signal_is_admitted_and_answered():
     predictor = Echo()
     batcher = patient_batcher(predictor)
-    assert batcher.admit()  # admitted, still decoding when the stop signal comes
-    batcher.drain()
+    batcher.stop_waiting()
+    assert batcher.admit()  # its body arrived after the signal: still answered
     late = batcher.submit("late", None)
+    assert late.result(timeout=10) == {"key": "late", "batch": 1}  # no ten-minute wait
     batcher.close()
-    assert late.result(timeout=10) == {"key": "late", "batch": 1}
+    assert not batcher.admit()  # closed: the server is past answering
+
+
+def test_close_answers_what_is_queued_before_it_returns():
+    predictor = Echo()
+    batcher = patient_batcher(predictor)
+    assert batcher.admit()
+    queued = batcher.submit("queued", None)
+    batcher.close()
+    assert queued.done() and queued.result() == {"key": "queued", "batch": 1}

@@ -159,12 +159,15 @@ def test_sigterm_answers_every_request_in_flight_then_exits_0(serve, lenet_onnx,
                         break
                     await asyncio.sleep(0.05)
             server.process.send_signal(signal.SIGTERM)
-            return await sending
+            signalled = time.perf_counter()
+            return await sending, signalled
 
-        responses = asyncio.run(fire_then_terminate())
+        responses, signalled = asyncio.run(fire_then_terminate())
         code = server.process.wait(timeout=60)
+        stopped_after = time.perf_counter() - signalled
     assert [r.status_code for r in responses] == [200] * len(requests)
     assert code == 0
+    assert stopped_after < 10  # the queue ran at once, not after the 20 s --max-delay-ms
 
 
 def test_segmentation_mask_as_run_length_json_or_png(serve, seg_onnx, tmp_path):

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.cli import run_cli
-from tests.helpers.shared import built_once, load_result, save_result
-
-
-def train_small(runs) -> None:
-    """`cnnkit train` lenet5 on digits for 2 epochs into RUNS/small; its output beside it."""
-    result = run_cli(
-        "train", "lenet5", "--data", "digits", "--epochs", "2",
-        "--runs-dir", runs, "--name", "small", "--seed", "1",
-    )  # fmt: skip
-    save_result(result, runs / "train.json")
+from tests.helpers.shared import built_once, load_result
+from tests.helpers.train import train_small
 
 
 @pytest.fixture(scope="session")

@@ -88,8 +88,6 @@ class Endpoints:
             return problem(400, str(exc))
         batcher = model.batcher
         if not batcher.admit():
-            if self.server.closing:
-                return problem(503, f"{name}: the server is shutting down")
             message = f"{name}: the queue is full ({batcher.settings.max_queue} waiting)"
             return problem(503, message, {"Retry-After": str(RETRY_AFTER_S)})
         loop = asyncio.get_running_loop()
@@ -122,7 +120,8 @@ class Endpoints:
 
 
 def build_app(server: ModelServer) -> Starlette:
-    """The Starlette app serving a ModelServer; closing it drains the batchers."""
+    """The Starlette app serving a ModelServer; its shutdown answers what is queued and stops
+    the batchers."""
     endpoints = Endpoints(server)
 
     @asynccontextmanager

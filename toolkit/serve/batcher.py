@@ -44,7 +44,7 @@ class Batcher:
         self.metrics: ModelMetrics = metrics
         self.queue: deque[Pending] = deque()
         self.admitted = 0  # requests holding a queue slot: decoding or waiting for a batch
-        self.draining = False  # stopping: run what is queued now, admit nothing new
+        self.hurrying = False  # the stop signal came: nothing waits out --max-delay-ms
         self.closing = False
         self.condition = threading.Condition()
         self.threads = [
@@ -55,9 +55,10 @@ class Batcher:
             thread.start()
 
     def admit(self) -> bool:
-        """Reserve a queue slot for a new request; False when --max-queue are taken."""
+        """Reserve a queue slot for a new request; False when --max-queue are taken (or the
+        batcher is closed)."""
         with self.condition:
-            if self.draining or self.closing or self.admitted >= self.settings.max_queue:
+            if self.closing or self.admitted >= self.settings.max_queue:
                 return False
             self.admitted += 1
             return True
@@ -83,7 +84,7 @@ class Batcher:
             len(self.queue) >= self.settings.max_batch
             or wait <= 0
             or (on_their_way == 0 and not self.settings.patient)
-            or self.draining
+            or self.hurrying
             or self.closing
         )
 
@@ -131,10 +132,11 @@ class Batcher:
         for pending, row in zip(batch, rows, strict=True):
             pending.future.set_result(row)
 
-    def drain(self) -> None:
-        """Stop waiting out --max-delay-ms and admit nothing new; queued requests run now."""
+    def stop_waiting(self) -> None:
+        """On the stop signal: queued requests run now, and later ones without waiting for
+        --max-delay-ms (requests still uploading are admitted and answered as usual)."""
         with self.condition:
-            self.draining = True
+            self.hurrying = True
             self.condition.notify_all()
 
     def close(self) -> None:

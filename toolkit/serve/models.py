@@ -78,11 +78,11 @@ class ModelServer:
             raise
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="decode")
 
-    def drain(self) -> None:
-        """On the stop signal: not ready any more, and queued requests run without delay."""
+    def stop_waiting(self) -> None:
+        """On the stop signal: not ready any more, and no request waits for a fuller batch."""
         self.closing = True
         for model in self.models.values():
-            model.batcher.drain()
+            model.batcher.stop_waiting()
 
     def close(self) -> None:
         """Answer every queued request, then stop the batchers and the decode pool."""

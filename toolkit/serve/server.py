@@ -1,9 +1,8 @@
 """Running the server: bind the port, start uvicorn, shut down gracefully on SIGTERM.
 
-On the signal the batchers stop waiting out --max-delay-ms (queued requests run at once)
-and admit nothing new; uvicorn's own shutdown stops accepting connections and lets
-in-flight requests finish; the app's lifespan then stops the batchers' threads, so every
-accepted request is answered.
+On the signal the batchers stop waiting out --max-delay-ms (queued requests run at once);
+uvicorn's own shutdown stops accepting connections and lets in-flight requests finish;
+the app's lifespan then stops the batchers' threads, so every accepted request is answered.
 uvicorn re-raises the captured signal after that (the process would die by SIGTERM);
 `GracefulServer` keeps the signal handling but returns instead, so the CLI exits 0.
 """
@@ -36,7 +35,9 @@ class GracefulServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame) -> None:
         self.stopped_by = self.stopped_by or sig
-        self.on_stop()
+        # Not here: a signal handler runs on the event loop's thread, which may hold a
+        # batcher's lock at this very moment.
+        threading.Thread(target=self.on_stop, name="stop-waiting", daemon=True).start()
         super().handle_exit(sig, frame)
 
     @contextlib.contextmanager
@@ -107,7 +108,7 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> int |
         timeout_graceful_shutdown=None,  # in-flight requests are bounded by --timeout
     )
 
-    runner = GracefulServer(uv_config, server.drain)
+    runner = GracefulServer(uv_config, server.stop_waiting)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     announce(describe(server, f"http://{shown}:{port}"))
