@@ -91,7 +91,13 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(world, tmp_path):
     stack = tmp_path / "stack.npy"
     np.save(stack, np.zeros((4_000, 12, 12), np.uint8))
     out = tmp_path / "out"
-    args = [sys.executable, str(ROOT / "cli.py"), "infer", world.onnx, stack, "-o", out, "-b", "1"]
+    # Python keeps SIGINT ignored when started so (a background job of a script): restore it.
+    with_ctrl_c = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    cli = [sys.executable, "-c", with_ctrl_c, str(ROOT / "cli.py")]
+    args = [*cli, "infer", world.onnx, stack, "-o", out, "-b", "1"]
     process = subprocess.Popen(
         list(map(str, args)), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
