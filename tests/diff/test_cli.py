@@ -4,24 +4,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import onnx
 import pytest
 
 from tests.helpers.cli import assert_one_line_error, invoke
 from tests.helpers.diff import first_conv_block_output
+from tests.helpers.e2e import cnnkit
 from toolkit.export import quantize_onnx
-
-CNNKIT = str(Path(sys.executable).with_name("cnnkit"))
-
-
-def cnnkit(*args, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CNNKIT, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers.cli import run_cli
 from toolkit.serve.config import announced_url, read_announcement
 
 CNNKIT = Path(sys.executable).parent / "cnnkit"
@@ -75,13 +76,7 @@ def infer_rows(lenet_onnx, pngs, cwd) -> dict[str, dict]:
     """`cnnkit infer` over the files: rows keyed by path."""
     listing = cwd / "inputs.txt"
     listing.write_text("".join(f"{p}\n" for p in pngs))
-    result = subprocess.run(
-        [str(CNNKIT), "infer", str(lenet_onnx), str(listing), "--out", str(cwd / "preds")],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_cli("infer", lenet_onnx, listing, "--out", cwd / "preds", cwd=cwd, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = (cwd / "preds" / "results.jsonl").read_text().splitlines()
     return {row["path"]: row for row in map(json.loads, lines)}

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from tests.helpers.cli import assert_one_line_error
-
-CNNKIT = Path(sys.executable).parent / "cnnkit"
-
-
-def cnnkit(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(CNNKIT), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
-    )
+from tests.helpers.e2e import cnnkit
 
 
 def write_jpegs(folder: Path, count: int) -> None:
