@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+from toolkit.tables import table_console
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -117,7 +118,7 @@ def ops_table(entry: BenchEntry) -> Table:
 
 def print_bench(result: BenchResult, console: Console | None = None) -> None:
     """Print the bench result: table, ratios, costs, profiler tables, peak."""
-    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    console = console or table_console()
     if result.entries:
         console.print(bench_table(result.entries))
         for line in ratio_lines(result.entries) + cost_lines(result.entries):

@@ -7,6 +7,7 @@ import click
 from toolkit.commands.common import json_option, print_json, quiet_option
 from toolkit.commands.options import group
 from toolkit.errors import CnnkitError
+from toolkit.tables import table_console
 
 QUANTIZED_MIN_SQNR = 10.0  # dB: the default floor when one side is a QDQ file
 
@@ -154,11 +155,9 @@ def diff_cmd(a, b, options, sides, validate, as_json, quiet):
     if as_json:
         print_json(report.to_dict())
     else:
-        from rich.console import Console
-
         from toolkit.diff.render import closing_lines, layers_table, outputs_table, weights_table
 
-        console = Console()
+        console = table_console()
         console.print(outputs_table(report, validate))
         if report.layers:
             console.print(layers_table(report))

@@ -7,6 +7,7 @@ import click
 from toolkit.commands.common import json_option, print_json
 from toolkit.commands.export_options import export_group, quantize_group
 from toolkit.extras import needs_extra
+from toolkit.tables import table_console
 
 
 @needs_extra("train")
@@ -40,12 +41,10 @@ def export_cmd(source, out, options, as_json):
     if as_json:
         print_json(report.to_dict())
         return
-    from rich.console import Console
-
     from toolkit.export.render import export_summary, parity_table
 
     if report.parity:
-        Console().print(parity_table(report))
+        table_console().print(parity_table(report))
     click.echo(export_summary(report))
 
 
@@ -79,11 +78,9 @@ def quantize_cmd(model, out, options, as_json):
     try:
         report = quantize_onnx(model, out, options)
     except AutoRefused as refused:
-        from rich.console import Console
-
         from toolkit.export.render import auto_table
 
-        Console(stderr=True).print(auto_table(refused.auto))
+        table_console(stderr=True).print(auto_table(refused.auto))
         raise
     except QuantizeRefused as refused:
         from toolkit.export.render import explain_lines
@@ -94,11 +91,9 @@ def quantize_cmd(model, out, options, as_json):
     if as_json:
         print_json(report.to_dict())
         return
-    from rich.console import Console
-
     from toolkit.export.render import auto_table, quantize_table
 
     if report.auto:
-        Console().print(auto_table(report.auto))
-    Console().print(quantize_table(report))
+        table_console().print(auto_table(report.auto))
+    table_console().print(quantize_table(report))
     click.echo(f"wrote {report.path}")

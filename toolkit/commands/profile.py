@@ -12,6 +12,7 @@ from toolkit.commands.common import (
     quiet_option,
 )
 from toolkit.commands.options import batch_size_group
+from toolkit.tables import table_console
 
 
 @click.command("profile")
@@ -58,6 +59,4 @@ def profile_cmd(target, input_size, batch_size, top, csv_path, no_save, as_json,
     if as_json:
         print_json(profile.to_dict(top=top))
         return
-    from rich.console import Console
-
-    Console(width=max(Console().width, 120)).print(render(profile, top=top))
+    table_console(terminal_min=120).print(render(profile, top=top))

@@ -6,6 +6,7 @@ import click
 
 from toolkit.commands.common import json_option, print_json
 from toolkit.extras import needs_extra
+from toolkit.tables import table_console
 
 
 @needs_extra("train")
@@ -26,7 +27,6 @@ def models_cmd(task, as_json):
     if as_json:
         print_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="cnnkit model zoo")
@@ -35,4 +35,4 @@ def models_cmd(task, as_json):
     for row in rows:
         size = "x".join(str(v) for v in row["input_size"])
         table.add_row(row["name"], row["task"], size, f"{row['params']:,}", row["description"])
-    Console().print(table)
+    table_console().print(table)

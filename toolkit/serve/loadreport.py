@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from toolkit.errors import CnnkitError
 from toolkit.serve.loadgen import LevelResult
+from toolkit.tables import table_console
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -39,7 +39,7 @@ def load_table(url: str, levels: Sequence[LevelResult]) -> Table:
 
 def print_load(url: str, levels: Sequence[LevelResult]) -> None:
     """The table on stdout, with what its server columns mean."""
-    console = Console(highlight=False)
+    console = table_console()
     console.print(load_table(url, levels))
     console.print(
         "batch: mean requests per session.run; queue: mean wait per request before its batch;"

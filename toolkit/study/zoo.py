@@ -9,7 +9,6 @@ and the figure.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from toolkit.errors import CnnkitError
 from toolkit.onnxfile import model_bytes
 from toolkit.plotting import check_plot_path, pyplot, save
 from toolkit.progress import note, progress_bar
+from toolkit.tables import table_console
 
 if TYPE_CHECKING:
     from toolkit.profile.summary import Profile
@@ -185,7 +185,7 @@ def compare_table(rows: Sequence[CompareRow]) -> Table:
 
 def print_compare(rows: Sequence[CompareRow], console: Console | None = None) -> None:
     """Print the compare table."""
-    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    console = console or table_console()
     console.print(compare_table(rows))
 
 
