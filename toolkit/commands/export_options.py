@@ -18,7 +18,8 @@ OVERRIDE_OPTIONS = [
     click.option(
         "--weights",
         type=click.Path(),
-        help="Zoo names: torchvision/timm .pth or cnnkit .pt; modules: their own state dict.",
+        help="Zoo names: torchvision/timm .pth, cnnkit .pt, or torchvision:NAME (downloaded); "
+        "modules: their own state dict.",
     ),
     click.option(
         "--task",

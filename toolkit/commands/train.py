@@ -89,7 +89,8 @@ from toolkit.extras import needs_extra
 @click.option(
     "--init-from",
     type=click.Path(),
-    help="Start from a run folder, a .pt checkpoint, or torchvision/timm weights (.pth).",
+    help="Start from a run folder, a .pt checkpoint, torchvision/timm weights (.pth), or "
+    "published weights by name: torchvision:resnet18 (downloaded once, cached).",
 )
 @click.option(
     "--freeze",
@@ -113,7 +114,7 @@ def train_cmd(model, model_args, device, workers, old_workers, as_json, quiet, *
       cnnkit train fcn8s --data digit-scenes --model-arg backbone=resnet18 \\
           --epochs 6 --batch-size 32
       cnnkit train resnet18 --data folder:photos/ --input-size 3,64,64 --hflip
-      cnnkit train resnet18 --data folder:photos/ --init-from resnet18-f37072fd.pth \\
+      cnnkit train resnet18 --data folder:photos/ --init-from torchvision:resnet18 \\
           --freeze backbone --epochs 5
       cnnkit train fcn8s --data voc:cvat_export/ --model-arg backbone=resnet18 \\
           --init-from resnet18-f37072fd.pth --backbone-lr-scale 0.1

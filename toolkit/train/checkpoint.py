@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from toolkit import hub
 from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
 from toolkit.runfolder import RunFolder
@@ -108,7 +109,10 @@ def checked(checkpoint: object, path: Path) -> dict:
 
 def read_weights(path: str | Path, flag: str) -> dict:
     """A cnnkit checkpoint, or a bare state dict (an OrderedDict, or one under `state_dict`
-    or `model`, DataParallel's `module.` prefix removed) from a .pt/.pth file."""
+    or `model`, DataParallel's `module.` prefix removed) from a .pt/.pth file, or the
+    published weights `torchvision:NAME` (downloaded once, then cached)."""
+    if hub.is_named(path):
+        path = hub.fetch(path, flag)
     path = Path(path)
     if path.is_dir():
         return load_checkpoint(path)
