@@ -36,7 +36,7 @@ def check_entry(row: dict) -> None:
 
 def test_one_model_three_iterations(lenet):
     result = run_bench([lenet["onnx"]], BenchConfig(**TINY), save=False)
-    (row,) = result.to_json()
+    (row,) = result.json_value()
     check_entry(row)
     assert row["iterations"] == 3
     assert (row["batch"], row["threads"], row["device"]) == (1, 1, "cpu")
@@ -49,7 +49,7 @@ def test_one_model_three_iterations(lenet):
 
 def test_batch_and_threads_sweep(lenet):
     config = BenchConfig(**{**TINY, "threads": (1, 2)}, batches=(1, 4))
-    rows = run_bench([lenet["onnx"]], config, save=False).to_json()
+    rows = run_bench([lenet["onnx"]], config, save=False).json_value()
     assert [(r["threads"], r["batch"]) for r in rows] == [(1, 1), (1, 4), (2, 1), (2, 4)]
     for row in rows:
         check_entry(row)
@@ -60,7 +60,7 @@ def test_int8_and_fp32_side_by_side_with_ratio(lenet, capsys):
     from toolkit.bench.text import print_bench
 
     result = run_bench([lenet["onnx"], lenet["int8"]], BenchConfig(**TINY), save=False)
-    fp32, int8 = result.to_json()
+    fp32, int8 = result.json_value()
     assert fp32["ratio"] == pytest.approx(1.0)
     assert int8["ratio"] == pytest.approx(int8["p50_ms"] / fp32["p50_ms"])
     assert int8["speedup"] == pytest.approx(1 / int8["ratio"])
@@ -79,7 +79,7 @@ def test_bench_json_is_written_beside_a_run_folder_model(lenet, capsys):
 
 def test_foreign_model_takes_random_inputs_of_input_size(lenet, capsys):
     config = BenchConfig(**TINY, input_size=(1, 40, 48))
-    (row,) = run_bench([lenet["foreign"]], config, save=False).to_json()
+    (row,) = run_bench([lenet["foreign"]], config, save=False).json_value()
     assert row["input_shape"] == [1, 1, 40, 48]
     check_entry(row)
     assert "no cnnkit metadata" in capsys.readouterr().err
@@ -92,7 +92,7 @@ def test_foreign_model_with_dynamic_dims_needs_input_size(lenet):
 
 def test_fixed_batch_model_defaults_to_its_batch_and_refuses_larger(lenet):
     config = BenchConfig(**TINY, input_size=(1, 32, 32))
-    (row,) = run_bench([lenet["fixed"]], config, save=False).to_json()
+    (row,) = run_bench([lenet["fixed"]], config, save=False).json_value()
     assert row["batch"] == 1
     with pytest.raises(CnnkitError, match="fixed batch dimension of 1"):
         run_bench([lenet["fixed"]], BenchConfig(**TINY, batches=(4,), input_size=(1, 32, 32)))
@@ -100,10 +100,10 @@ def test_fixed_batch_model_defaults_to_its_batch_and_refuses_larger(lenet):
 
 def test_real_images_and_end_to_end(lenet):
     config = BenchConfig(**TINY, batches=(4,), data=lenet["images"])
-    (raw,) = run_bench([lenet["onnx"]], config, save=False).to_json()
+    (raw,) = run_bench([lenet["onnx"]], config, save=False).json_value()
     assert raw["mode"] == "session.run" and raw["input_shape"] == [4, 1, 32, 32]
     config = BenchConfig(**TINY, batches=(4,), data=lenet["images"], end_to_end=True)
-    (e2e,) = run_bench([lenet["onnx"]], config, save=False).to_json()
+    (e2e,) = run_bench([lenet["onnx"]], config, save=False).json_value()
     assert e2e["mode"] == "end-to-end"
     check_entry(e2e)
 
@@ -114,7 +114,7 @@ def test_ops_and_plot(lenet, tmp_path, monkeypatch):
     config = BenchConfig(**TINY, batches=(1, 2), ops=2)
     result = run_bench([lenet["onnx"]], config, plot=plot, save=False)
     assert plot.stat().st_size > 1000 and result.plot == plot
-    ops = result.to_json()[0]["ops"]
+    ops = result.json_value()[0]["ops"]
     assert ops["runs"] == 3 and len(ops["top_nodes"]) == 2
     assert {"op", "ms", "nodes", "share"} <= set(ops["by_op"][0])
 
@@ -124,7 +124,7 @@ def test_against_torch_uses_the_same_inputs(lenet):
     from toolkit.bench_eager import against_torch
 
     eager_side = against_torch(lenet["run"])
-    rows = run_bench([lenet["onnx"]], config, eager=eager_side, save=False).to_json()
+    rows = run_bench([lenet["onnx"]], config, eager=eager_side, save=False).json_value()
     eager = [r for r in rows if r["mode"] == "torch-eager"]
     assert [r["batch"] for r in eager] == [1, 2]
     for row in eager:
@@ -137,7 +137,7 @@ def test_peak_alone_prints_the_peak_and_the_machine():
 
     peak = measure_peak(size=256, repeats=2)
     assert peak.gflops > 0.01 and peak.best_s > 0 and peak.size == 256
-    data = BenchResult([], peak, {"cores": 2}).to_json()
+    data = BenchResult([], peak, {"cores": 2}).json_value()
     assert data["peak_gflops"] == peak.gflops and data["machine"]["cores"] == 2
 
 
@@ -157,6 +157,6 @@ def test_bad_configurations(lenet, config, needle):
 
 
 def test_a_run_folder_stands_for_its_model(lenet, capsys):
-    (row,) = run_bench([lenet["run"]], BenchConfig(**TINY), save=False).to_json()
+    (row,) = run_bench([lenet["run"]], BenchConfig(**TINY), save=False).json_value()
     assert row["model"] == str(lenet["onnx"])
     assert "benchmarking" in capsys.readouterr().err

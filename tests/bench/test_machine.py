@@ -35,7 +35,7 @@ def test_bench_json_records_the_state_and_warns_on_stderr(lenet, monkeypatch, ca
 
     monkeypatch.setattr(machine, "load_average", lambda: (9.0, 9.0, 9.0))
     config = BenchConfig(warmup=0, iterations=2, threads=(1,), gflops=False, quiet=True)
-    (entry,) = run_bench([lenet["onnx"]], config, save=False).to_json()
+    (entry,) = run_bench([lenet["onnx"]], config, save=False).json_value()
     assert entry["machine_state"]["load_average"] == [9.0, 9.0, 9.0]
     assert "warning: 1-minute load average 9.00" in capsys.readouterr().err
 

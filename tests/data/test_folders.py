@@ -8,7 +8,7 @@ from PIL import Image
 
 from tests.helpers.data import palette_mask, write_class_folder, write_voc
 from toolkit.data import split_arrays
-from toolkit.data.folders import VOC_CLASSES
+from toolkit.data.folders import VOC_CLASSES, folder_arrays
 from toolkit.errors import CnnkitError
 
 
@@ -98,3 +98,18 @@ def test_voc_without_pairs_or_layout_is_an_error(tmp_path):
         mask.unlink()
     with pytest.raises(CnnkitError, match="has a mask"):
         split_arrays(f"voc:{root}", "train", (3, 8, 8))
+
+
+def test_a_flat_class_folder_is_split_class_by_class(tmp_path):
+    root = tmp_path / "photos"
+    for name, count in (("cat", 20), ("dog", 10), ("owl", 3)):
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            Image.new("RGB", (8, 8), (i * 9, 0, 0)).save(root / name / f"{i}.png")
+    counts = {}
+    for split in ("train", "val", "test"):
+        _, targets, classes = folder_arrays(str(root), split, (3, 8, 8), seed=0)
+        counts[split] = dict(zip(classes, np.bincount(targets, minlength=3).tolist(), strict=True))
+    assert counts["train"] == {"cat": 14, "dog": 7, "owl": 1}
+    assert counts["val"] == {"cat": 3, "dog": 2, "owl": 1}  # every class in every split
+    assert counts["test"] == {"cat": 3, "dog": 1, "owl": 1}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import onnx
 from onnx import TensorProto, helper
 
+from tests.helpers.cli import invoke
 from tests.helpers.profile import image_input, make_model, output, tensor
 from toolkit.profile import profile_onnx
 
@@ -89,6 +91,24 @@ def test_shared_weight_is_counted_once_and_flagged():
     assert layer(profile, "first").shared and layer(profile, "second").shared
     assert any("'w'" in w and "shared" in w for w in profile.warnings)
     assert all(ly.name != "alias" for ly in profile.layers)  # constant plumbing is folded
+
+
+def test_profile_explains_the_star_and_warns_once_on_stderr(tmp_path):
+    nodes = [
+        helper.make_node("Conv", ["input", "w", "b"], ["a"], name="first", pads=[1] * 4),
+        helper.make_node("Conv", ["a", "w", "b"], ["c"], name="second", pads=[1] * 4),
+        helper.make_node("Conv", ["c", "w", "b"], ["logits"], name="third", pads=[1] * 4),
+    ]
+    inits = [tensor("w", (3, 3, 3, 3)), tensor("b", (3,))]
+    path = tmp_path / "shared.onnx"
+    onnx.save(make_model(nodes, [image_input()], [output("logits")], inits), path)
+    result = invoke("profile", path, "--no-save")
+    assert result.returncode == 0, result.stderr
+    assert "Conv *" in result.stdout
+    assert "* uses a tensor that other layers use too" in result.stdout
+    assert "warning" not in result.stdout
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warning.startswith("warning: 2 tensors are shared (layers marked *)")
 
 
 def test_unknown_op_is_listed_as_uncounted_never_silently_zero():

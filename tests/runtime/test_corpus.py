@@ -127,7 +127,7 @@ def test_profile_and_bench_run_or_say_why_in_one_line(files, name):
         size = {"image": (3, 16, 16), **size}
     profile = profile_onnx(files[name], input_size=size)
     assert profile.totals.macs > 0 and profile.inputs
-    (row,) = run_bench([files[name]], BenchConfig(**TINY, input_size=size), save=False).to_json()
+    (row,) = run_bench([files[name]], BenchConfig(**TINY, input_size=size), save=False).json_value()
     assert row["p50_ms"] > 0
 
 

@@ -35,8 +35,8 @@ class BenchResult:
     saved: list[Path] = field(default_factory=list)
     plot: Path | None = None
 
-    def to_json(self) -> dict | list[dict]:
-        """bench --json: the list of entries; with --peak alone, the peak measurement."""
+    def json_value(self) -> dict | list[dict]:
+        """What bench --json prints: the entries as a list; with --peak alone, the peak."""
         if not self.entries:
             return {"peak_gflops": self.peak.gflops if self.peak else None, **self.peak_dict()}
         return [entry.to_dict() for entry in self.entries]

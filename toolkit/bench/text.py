@@ -85,7 +85,7 @@ def cost_lines(entries: Sequence[BenchEntry]) -> list[str]:
         lines.append(
             f"{short(e.model)} b{e.batch} t{e.threads} {e.device}: "
             f"session {e.session_s * 1e3:.1f} ms, first run {e.first_run_ms:.1f} ms, "
-            f"peak RSS {e.peak_rss_mb:.0f} MiB"
+            f"process peak RSS so far {e.peak_rss_mb:.0f} MiB"
         )
     return lines
 

@@ -139,7 +139,7 @@ def bench_cmd(
         eager = eager_side(against_torch)
     result = run_bench(models, config, eager=eager, peak=peak, plot=plot, save=not no_save)
     if as_json:
-        print_json(result.to_json())
+        print_json(result.json_value())
     else:
         print_bench(result)
 

@@ -96,4 +96,6 @@ def quantize_cmd(model, out, options, as_json):
     if report.auto:
         table_console().print(auto_table(report.auto))
     table_console().print(quantize_table(report))
+    for caveat in report.caveats:
+        click.echo(f"warning: {caveat}", err=True)
     click.echo(f"wrote {report.path}")

@@ -60,3 +60,5 @@ def profile_cmd(target, input_size, batch_size, top, csv_path, no_save, as_json,
         print_json(profile.to_dict(top=top))
         return
     table_console(terminal_min=120).print(render(profile, top=top))
+    for warning in profile.warnings:
+        click.echo(f"warning: {warning}", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.data.images import SPLITS, mask_to_hw, split_indices, to_hwc
+from toolkit.data.images import SPLITS, mask_to_hw, split_indices, stratified_indices, to_hwc
 from toolkit.data.labelmap import LabelMap, decode_mask, read_labelmap, with_names
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
@@ -74,8 +74,8 @@ def folder_arrays(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """ImageFolder layout -> (images NHWC uint8, int64 targets, classes) for one split.
 
-    PATH/<class>/* is split 70/15/15 with `seed`; PATH/train/<class>/* (with val/ and
-    optionally test/) uses the given splits, test falling back to val.
+    PATH/<class>/* is split 70/15/15 with `seed`, class by class; PATH/train/<class>/*
+    (with val/ and optionally test/) uses the given splits, test falling back to val.
     """
     root = existing_root(path, "folder")
     label = f"folder:{path}"
@@ -90,7 +90,7 @@ def folder_arrays(
     else:
         classes = [p.name for p in class_folders(root, label)]
         files, targets = labelled_files(root, classes)
-        index = split_indices(len(files), split, seed)
+        index = stratified_indices(targets, split, seed)
         files, targets = [files[i] for i in index], targets[index]
     images, kept, skipped = read_images(files, size)
     report_skipped(label, skipped)

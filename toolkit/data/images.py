@@ -9,7 +9,7 @@ from PIL import Image
 from toolkit.runtime.masks import IGNORE  # the label-map value that losses and metrics skip
 from toolkit.runtime.preprocess import resize, to_model_mode
 
-__all__ = ["IGNORE", "SPLITS", "mask_to_hw", "split_indices", "to_hwc"]
+__all__ = ["IGNORE", "SPLITS", "mask_to_hw", "split_indices", "stratified_indices", "to_hwc"]
 SPLITS = ("train", "val", "test")
 
 
@@ -34,11 +34,36 @@ def split_indices(
     count: int, split: str, seed: int, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
 ) -> np.ndarray:
     """Indices of one split of a seeded permutation of range(count) (70/15/15 by default)."""
+    order = np.random.default_rng(seed).permutation(count)
+    return np.sort(order[split_slice(count, split, fractions)])
+
+
+def stratified_indices(
+    labels: np.ndarray,
+    split: str,
+    seed: int,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+) -> np.ndarray:
+    """Indices of one split made class by class: every split holds each class in proportion
+    (a class of 3 or more images has at least one in val and one in test)."""
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        members = members[rng.permutation(len(members))]
+        picked.append(members[split_slice(len(members), split, fractions)])
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, np.int64)
+
+
+def split_slice(count: int, split: str, fractions: tuple[float, float, float]) -> slice:
+    """Where SPLIT lies in a permutation of `count` items."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    order = np.random.default_rng(seed).permutation(count)
-    n_train = int(round(count * fractions[0]))
     n_val = int(round(count * fractions[1]))
+    n_test = count - int(round(count * fractions[0])) - n_val
+    if count >= 3:  # a held-out split with none of a class cannot measure it
+        n_val, n_test = max(n_val, 1), max(n_test, 1)
+    n_train = count - n_val - n_test
     bounds = {"train": (0, n_train), "val": (n_train, n_train + n_val)}
     start, stop = bounds.get(split, (n_train + n_val, count))
-    return np.sort(order[start:stop])
+    return slice(start, stop)

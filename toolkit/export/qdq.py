@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.confidence import small_sample_caveat
 from toolkit.errors import CnnkitError
 from toolkit.export.calibration import BatchReader, Samples
 from toolkit.export.files import check_output_path, save_onnx
@@ -49,11 +50,22 @@ class QuantizeReport:
         """fp32 latency / quantized latency at batch 1."""
         return self.fp32_latency_ms / self.quant_latency_ms
 
+    @property
+    def caveats(self) -> list[str]:
+        """Warnings for figures that rest on too few samples (printed, and in the JSON)."""
+        rates = {"agreement": self.agreement}
+        if self.metric == "accuracy":  # mIoU pools pixels: no binomial interval
+            rates.update(
+                {"fp32 accuracy": self.fp32_metric, "quantized accuracy": self.quant_metric}
+            )
+        found = (small_sample_caveat(what, rate, self.eval_samples) for what, rate in rates.items())
+        return [line for line in found if line]
+
     def to_dict(self) -> dict:
-        """JSON-ready: paths as strings, speedup included."""
+        """JSON-ready: paths as strings, speedup and caveats included."""
         data = dataclasses.asdict(self)
         data.update(path=str(self.path), source=str(self.source), speedup=self.speedup)
-        return data
+        return {**data, "caveats": self.caveats}
 
 
 def check_options(options: QuantizeOptions) -> None:

@@ -120,19 +120,19 @@ def activation_bytes(graph: Graph, name: str) -> int:
 
 
 def shared_warnings(owners: dict[str, list[Layer]], graph: Graph) -> list[str]:
-    """Flag tensors used by several layers: counted once in the totals."""
-    warnings = []
+    """One warning for the tensors used by several layers (counted once in the totals)."""
+    shared = []
     for name, layers in owners.items():
-        distinct = list(dict.fromkeys(id(layer) for layer in layers))
-        if len(distinct) < 2:
-            continue
         unique = list({id(layer): layer for layer in layers}.values())
+        if len(unique) < 2:
+            continue
         for layer in unique:
             layer.shared = True
         used_by = ", ".join(layer.name for layer in unique[:4])
         more = f" and {len(unique) - 4} more" if len(unique) > 4 else ""
-        warnings.append(
-            f"tensor {name!r} ({numel(graph, name):,} elements) is shared by {used_by}{more}; "
-            "counted once in the totals"
-        )
-    return warnings
+        shared.append(f"{name!r} ({numel(graph, name):,} elements) by {used_by}{more}")
+    if not shared:
+        return []
+    listed = "; ".join(shared[:3]) + (f"; and {len(shared) - 3} more" if len(shared) > 3 else "")
+    count = "a tensor is" if len(shared) == 1 else f"{len(shared)} tensors are"
+    return [f"{count} shared (layers marked *), counted once in the totals: {listed}"]

@@ -208,6 +208,15 @@ def render(profile: Profile, top: int | None = None) -> Group:
         f"MACs {t.macs:,} ({human(t.macs)})   FLOPs {t.flops:,} ({human(t.flops)})   "
         f"int8 MACs {t.int8_macs:,}   activations {human(t.activation_bytes)}B"
     )
-    parts = [header, layers, by_op, totals]
-    parts += [Text(f"warning: {w}", style="yellow") for w in profile.warnings]
-    return Group(*parts)
+    layers.caption = footnote(profile.layers)
+    return Group(header, layers, by_op, totals)
+
+
+def footnote(layers) -> str | None:
+    """What the op column's marks mean, for the marks the table shows."""
+    marks = []
+    if any(layer.shared for layer in layers):
+        marks.append("* uses a tensor that other layers use too (counted once in the totals)")
+    if any(not layer.counted for layer in layers):
+        marks.append("(uncounted): an op whose MACs cnnkit does not count (see the warnings)")
+    return "; ".join(marks) or None

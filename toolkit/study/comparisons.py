@@ -68,7 +68,7 @@ def ort_vs_eager(model: str, onnx_path: Path, checkpoint: Path, plan: StudyPlan)
         for batch in sorted(ort)
     ]
     input_size = result.entries[0].input_shape[1:]
-    return EagerComparison(model, input_size, rows, result.to_json())
+    return EagerComparison(model, input_size, rows, result.json_value())
 
 
 def digits_test_tensors(
@@ -127,7 +127,7 @@ def int8_vs_fp32(
         accuracy=top1_agreement(fp32, quantized, size, plan.threads),
         isa_ratio=int8_ratio(vector_extensions()),
         rows=rows,
-        entries=result.to_json(),
+        entries=result.json_value(),
     )
 
 
@@ -150,7 +150,8 @@ def write_pngs(folder: Path, size: tuple[int, int, int], count: int) -> list[Pat
 
 def raw_ips(onnx_path: Path, plan: StudyPlan) -> float:
     """session.run images/s on pre-decoded random tensors at the runner's batch size."""
-    (raw,) = run_bench([onnx_path], bench_config(plan, [plan.runner_batch]), save=False).to_json()
+    config = bench_config(plan, [plan.runner_batch])
+    (raw,) = run_bench([onnx_path], config, save=False).json_value()
     return raw["throughput_ips"]
 
 

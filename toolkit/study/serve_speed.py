@@ -68,7 +68,7 @@ def load(url: str, pngs: list[Path], concurrency: int, plan: StudyPlan) -> Level
 
 def raw(onnx_path: Path, batch: int, plan: StudyPlan) -> dict:
     """session.run on pre-decoded tensors at one batch size (the bench entry)."""
-    (entry,) = run_bench([onnx_path], bench_config(plan, [batch]), save=False).to_json()
+    (entry,) = run_bench([onnx_path], bench_config(plan, [batch]), save=False).json_value()
     return entry
 
 

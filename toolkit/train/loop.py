@@ -33,7 +33,7 @@ from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
 from toolkit.progress import note, progress_bar
 from toolkit.runfolder import RunFolder
-from toolkit.train import distributed, finetune, prepare, rundir
+from toolkit.train import distributed, finetune, guardrails, prepare, rundir
 from toolkit.train.checkpoint import (
     load_checkpoint,
     load_weights,
@@ -105,6 +105,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
     models.check_input(model, size)
     init_report = prepare.init_from(model, config.init_from) if config.init_from else None
     finetune.apply_freeze(model, config.freeze)
+    data_warnings = guardrails.announce(splits, config.batch_size, quiet) if ctx.is_main else []
     model.to(ctx.device)
     meta = ModelMeta.from_dict(
         {
@@ -121,6 +122,7 @@ def run(config: TrainConfig, ctx: distributed.Context, quiet: bool, locks) -> Pa
     if ctx.is_main and resumed is None:
         rundir.prepare(run_dir)
         extra = {"world_size": ctx.world, "init_report": init_report, "torch": torch.__version__}
+        extra["data_warnings"] = data_warnings
         resolved = {**config.to_dict(), **meta.to_dict(), **extra}
         rundir.write_json(RunFolder(run_dir).config, resolved)
     ctx.barrier()
