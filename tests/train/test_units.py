@@ -16,6 +16,7 @@ from toolkit.train.checkpoint import (
     save_checkpoint,
 )
 from toolkit.train.config import TrainConfig
+from toolkit.train.curves import best_epoch
 from toolkit.train.diagnostics import GradStats, warnings_for, watch_dead_units
 from toolkit.train.metrics import Meter
 from toolkit.train.optim import LRFactor
@@ -134,3 +135,15 @@ def test_googlenet_aux_heads_weigh_in_only_as_a_tuple():
     both, logits = compute_loss((main, aux, aux), targets, config, "classification")
     ce = torch.nn.functional.cross_entropy(aux, targets)
     assert torch.allclose(both, alone + 0.6 * ce) and logits is main
+
+
+def test_the_curves_mark_the_epoch_best_pt_keeps():
+    rows = [
+        {"epoch": 1, "val": {"top1": 0.5}},
+        {"epoch": 2, "val": {"top1": 0.9}},
+        {"epoch": 3, "val": {"top1": float("nan")}},
+        {"epoch": 4, "val": {"top1": 0.9}},  # a tie goes to the later epoch, as in the loop
+        {"epoch": 5, "val": {"top1": 0.7}},
+    ]
+    assert best_epoch(rows, "top1") == 4
+    assert best_epoch([{"epoch": 1, "val": {}}], "top1") is None

@@ -6,30 +6,8 @@ import json
 import platform
 from pathlib import Path
 
-from PIL import Image
-
+from toolkit.demo.overlays import overlay_grid
 from toolkit.runfolder import RunFolder
-
-GRID_COLUMNS = 6
-GRID_CELLS = 12
-GRID_SCALE = 3  # 64x64 scenes are too small to judge at 1:1
-
-
-def overlay_grid(folder: Path, out: Path) -> Path | None:
-    """Tile the first overlay PNGs of a segmentation run into one picture."""
-    files = sorted(folder.glob("*.png"))[:GRID_CELLS]
-    if not files:
-        return None
-    tiles = [Image.open(f).convert("RGB") for f in files]
-    w, h = (v * GRID_SCALE for v in tiles[0].size)
-    rows = -(-len(tiles) // GRID_COLUMNS)
-    grid = Image.new("RGB", (w * min(len(tiles), GRID_COLUMNS), h * rows), "white")
-    for i, tile in enumerate(tiles):
-        grid.paste(
-            tile.resize((w, h), Image.NEAREST), ((i % GRID_COLUMNS) * w, (i // GRID_COLUMNS) * h)
-        )
-    grid.save(out)
-    return out
 
 
 def _machine() -> str:
@@ -70,7 +48,10 @@ def write_report(result, config) -> dict[str, str]:
                     lines += [f"![latency]({plot.relative_to(out)})", ""]
             if stage.title == "infer" and stage.numbers.get("overlays"):
                 grid = overlay_grid(
-                    Path(stage.numbers["overlays"]), out / f"overlays-{job.name}.png"
+                    Path(stage.numbers["overlays"]),
+                    out / f"overlays-{job.name}.png",
+                    stage.numbers["classes"],
+                    out / "images" / job.name,
                 )
                 if grid:
                     files[f"overlays-{job.name}"] = str(grid)

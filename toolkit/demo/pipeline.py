@@ -223,7 +223,8 @@ def infer_stage(job: Job, onnx_path: Path, config: DemoConfig, rec: Recorder) ->
         f"{score['failed']} broken files reported, none stopped the run:\n{failures}"
     )
     rec.capture(text)
-    return Stage(job.name, "infer", text, {**score, "out": str(out_dir), **summary.to_dict()})
+    numbers = {**score, "out": str(out_dir), "classes": list(classes), **summary.to_dict()}
+    return Stage(job.name, "infer", text, numbers)
 
 
 def run_job(job: Job, config: DemoConfig, rec: Recorder) -> list[Stage]:
