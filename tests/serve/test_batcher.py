@@ -11,7 +11,10 @@ class Echo:
     def __init__(self):
         self.batches: list[list[str]] = []
 
-    def rows(self, keys, decoded):
+    def infer(self, decoded):
+        return list(range(len(decoded)))  # the "output" of each input: its place in the batch
+
+    def output_rows(self, keys, decoded, output):
         self.batches.append(list(keys))
         return [{"key": key, "batch": len(keys)} for key in keys]
 
@@ -30,7 +33,7 @@ def test_the_stop_signal_runs_the_queue_at_once():
         futures.append(batcher.submit(key, None))
     assert not any(f.done() for f in futures)  # waiting out the ten-minute delay
     batcher.stop_waiting()
-    rows = [f.result(timeout=10) for f in futures]
+    rows = [f.result(timeout=10).row for f in futures]
     assert rows == [{"key": k, "batch": 3} for k in ("a", "b", "c")]
     batcher.close()
     assert predictor.batches == [["a", "b", "c"]]
@@ -42,7 +45,7 @@ def test_a_request_still_uploading_at_the_signal_is_admitted_and_answered():
     batcher.stop_waiting()
     assert batcher.admit()  # its body arrived after the signal: still answered
     late = batcher.submit("late", None)
-    assert late.result(timeout=10) == {"key": "late", "batch": 1}  # no ten-minute wait
+    assert late.result(timeout=10).row == {"key": "late", "batch": 1}  # no ten-minute wait
     batcher.close()
     assert not batcher.admit()  # closed: the server is past answering
 
@@ -53,4 +56,4 @@ def test_close_answers_what_is_queued_before_it_returns():
     assert batcher.admit()
     queued = batcher.submit("queued", None)
     batcher.close()
-    assert queued.done() and queued.result() == {"key": "queued", "batch": 1}
+    assert queued.done() and queued.result().row == {"key": "queued", "batch": 1}

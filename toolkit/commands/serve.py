@@ -94,7 +94,9 @@ def serve_cmd(
     model: a batch runs when --max-batch wait or the oldest waited
     --max-delay-ms, or at once when no other request is on its way (unless
     --patient). Also GET /v1/models, /health, /ready and /metrics
-    (Prometheus). SIGTERM answers every accepted request, then exits 0.
+    (Prometheus), and the Open Inference Protocol (KServe v2: /v2/...,
+    what tritonclient speaks). SIGTERM answers every accepted request,
+    then exits 0.
 
     \b
     Examples:

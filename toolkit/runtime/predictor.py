@@ -170,11 +170,21 @@ class Predictor:
         rows = [error_row(k, r, task) for k, r in zip(keys, reasons, strict=True)]
         if not good:
             return rows
-        output = self.infer([decoded[i] for i in good])
+        inputs = [decoded[i] for i in good]
+        found = self.output_rows([keys[i] for i in good], inputs, self.infer(inputs), save_mask)
+        for i, row in zip(good, found, strict=True):
+            rows[i] = row
+        return rows
+
+    def output_rows(
+        self, keys: list[str], decoded: list[Decoded], output: np.ndarray, save_mask=None
+    ) -> list:
+        """The rows of decoded inputs from the model's output for them (`infer`'s result);
+        an input whose output is not finite gets an error row."""
+        task = self.spec.task
         finite = finite_outputs(output)
-        for i in (i for i, ok in zip(good, finite, strict=True) if not ok):
-            rows[i] = error_row(keys[i], NON_FINITE, task)
-        good, output = [i for i, ok in zip(good, finite, strict=True) if ok], output[finite]
+        rows = [None if ok else error_row(k, NON_FINITE, task) for k, ok in zip(keys, finite, strict=True)]
+        good, output = [i for i, ok in enumerate(finite) if ok], output[finite]
         if not good:
             return rows
         reading = self.interpretation.reading

@@ -1,4 +1,5 @@
-"""The HTTP endpoints (Starlette): predict, model metadata, health, readiness, metrics.
+"""The HTTP endpoints (Starlette): predict, model metadata, health, readiness, metrics, and
+the Open Inference Protocol's /v2 routes (toolkit.serve.v2).
 
 Every error is one JSON line `{"error": "..."}` with the status that names its kind:
 400 bad input, 404 unknown model, 413 body too large, 503 queue full (Retry-After),
@@ -19,15 +20,10 @@ from starlette.routing import Route
 from toolkit.runtime.preprocess import ImageError
 from toolkit.serve.decode import decode_body
 from toolkit.serve.models import ModelServer
+from toolkit.serve.problems import RETRY_AFTER_S, problem
 from toolkit.serve.render import render_row
 from toolkit.serve.upload import BadUpload, BodyTooLarge, read_upload
-
-RETRY_AFTER_S = 1  # what a 503 tells clients to wait
-
-
-def problem(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    """An error answer: one JSON line naming the problem."""
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+from toolkit.serve.v2 import v2_routes
 
 
 class Endpoints:
@@ -104,14 +100,14 @@ class Endpoints:
             return self.too_late(name, model)
         future = batcher.submit(key, decoded)
         try:
-            row = await asyncio.wait_for(
+            answer = await asyncio.wait_for(
                 asyncio.wrap_future(future), deadline - time.perf_counter()
             )
         except TimeoutError:
             return self.too_late(name, model)
         except Exception as exc:  # the batch's failure, answered as 500
             return problem(500, f"{name}: the model failed on this request's batch: {exc}")
-        return render_row(row, request.headers.get("accept", ""))
+        return render_row(answer.row, request.headers.get("accept", ""))
 
     def too_late(self, name: str, model) -> Response:
         """504 for a request past its timeout."""
@@ -137,5 +133,6 @@ def build_app(server: ModelServer) -> Starlette:
         Route("/v1/models", endpoints.list_models),
         Route("/v1/models/{name}", endpoints.model_info),
         Route("/v1/models/{name}/predict", endpoints.predict, methods=["POST"]),
+        *v2_routes(server),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -6,8 +6,9 @@ at once when no other admitted request is still being decoded: waiting for reque
 nobody has sent would only add latency (a lone client pays no --max-delay-ms), unless
 `--patient` asks for Triton's behaviour of always waiting out the delay. Each
 instance thread owns one Predictor, so a session is never run by two threads at once;
-`--instances N` opens N sessions. Rows come from `Predictor.rows`, the same code path
-`cnnkit infer` writes results.jsonl with, and fixed-batch padding and CUDA IOBinding come
+`--instances N` opens N sessions. Rows come from `Predictor.output_rows`, the code path
+`cnnkit infer` writes results.jsonl with, next to the model's output for the v2
+protocol; fixed-batch padding and CUDA IOBinding come
 from `runtime.session.run_batch` underneath it.
 """
 
@@ -19,10 +20,20 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from toolkit.runtime.predictor import Predictor
 from toolkit.runtime.preprocess import Decoded
 from toolkit.serve.config import BatchSettings
 from toolkit.serve.metrics import ModelMetrics
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a request gets back: its row, and the model's output for it (v2 returns both)."""
+
+    row: dict
+    output: np.ndarray
 
 
 @dataclass
@@ -54,22 +65,22 @@ class Batcher:
         for thread in self.threads:
             thread.start()
 
-    def admit(self) -> bool:
-        """Reserve a queue slot for a new request; False when --max-queue are taken (or the
-        batcher is closed)."""
+    def admit(self, count: int = 1) -> bool:
+        """Reserve queue slots for a new request's inputs; False when --max-queue would be
+        passed (or the batcher is closed)."""
         with self.condition:
-            if self.closing or self.admitted >= self.settings.max_queue:
+            if self.closing or self.admitted + count > self.settings.max_queue:
                 return False
-            self.admitted += 1
+            self.admitted += count
             return True
 
-    def release(self) -> None:
-        """Give back a slot of a request that never reached the queue (bad input, timeout)."""
+    def release(self, count: int = 1) -> None:
+        """Give back slots of inputs that never reached the queue (bad input, timeout)."""
         with self.condition:
-            self.admitted -= 1
+            self.admitted -= count
 
     def submit(self, key: str, decoded: Decoded) -> Future:
-        """Queue an admitted request; the future gets its row (or the batch's exception)."""
+        """Queue an admitted request; the future gets its Answer (or the batch's exception)."""
         pending = Pending(key, decoded)
         with self.condition:
             self.queue.append(pending)
@@ -121,16 +132,18 @@ class Batcher:
     def run(self, predictor: Predictor, batch: list[Pending]) -> None:
         """One session.run for the batch; every request gets its row or the batch's error."""
         start = time.perf_counter()
+        decoded = [p.decoded for p in batch]
         try:
-            rows = predictor.rows([p.key for p in batch], [p.decoded for p in batch])
+            output = predictor.infer(decoded)
+            rows = predictor.output_rows([p.key for p in batch], decoded, output)
         except Exception as exc:  # a model failing fails this batch, not the server
             for pending in batch:
                 pending.future.set_exception(exc)
             return
         compute = time.perf_counter() - start
         self.metrics.observe_batch(len(batch), [start - p.queued for p in batch], compute)
-        for pending, row in zip(batch, rows, strict=True):
-            pending.future.set_result(row)
+        for pending, row, one in zip(batch, rows, output, strict=True):
+            pending.future.set_result(Answer(row, one))
 
     def stop_waiting(self) -> None:
         """On the stop signal: queued requests run now, and later ones without waiting for

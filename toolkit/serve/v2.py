@@ -1,0 +1,184 @@
+"""The Open Inference Protocol (KServe v2 REST) endpoints, beside cnnkit's own /v1.
+
+GET /v2, /v2/health/live, /v2/health/ready, /v2/models/NAME[/versions/V][/ready] and
+POST /v2/models/NAME[/versions/V]/infer, with JSON tensors or the binary tensor data
+extension: what Triton's and KServe's clients (`tritonclient`) speak. Requests go through
+the same batcher, limits and metrics as /v1; errors are the protocol's `{"error": "..."}`
+with the statuses of toolkit.serve.app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from toolkit import __version__
+from toolkit.runtime.preprocess import ImageError
+from toolkit.serve.models import ModelServer, ServedModel
+from toolkit.serve.problems import RETRY_AFTER_S, problem
+from toolkit.serve.tensors import HEADER_LENGTH, BadTensor, encode_response, parse_request
+from toolkit.serve.upload import BodyTooLarge, read_body
+from toolkit.serve.v2model import (
+    decode_request,
+    failed_row,
+    output_tensors,
+    sample_count,
+    tensor_metadata,
+)
+
+VERSION = "1"  # every served file is version 1 of its model
+EXTENSIONS = ["binary_tensor_data"]
+
+
+class Answered(Exception):
+    """A request ended early with an error response."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class V2Endpoints:
+    """The v2 routes of one ModelServer."""
+
+    def __init__(self, server: ModelServer):
+        self.server = server
+
+    async def metadata(self, request: Request) -> Response:
+        """Server metadata: name, version, extensions."""
+        return JSONResponse({"name": "cnnkit", "version": __version__, "extensions": EXTENSIONS})
+
+    async def live(self, request: Request) -> Response:
+        """200 while the process answers."""
+        return Response(status_code=200)
+
+    async def ready(self, request: Request) -> Response:
+        """200 once every model is loaded, 503 while shutting down."""
+        if self.server.closing:
+            return problem(503, "shutting down")
+        return Response(status_code=200)
+
+    def model(self, request: Request) -> ServedModel:
+        """The model (and version) a path names; Answered with 404 when none is served."""
+        name = request.path_params["name"]
+        model = self.server.models.get(name)
+        if model is None:
+            served = ", ".join(self.server.models)
+            raise Answered(problem(404, f"no model named {name!r} (served: {served})"))
+        version = request.path_params.get("version", VERSION)
+        if version != VERSION:
+            raise Answered(problem(404, f"{name}: no version {version!r} (versions: {VERSION})"))
+        return model
+
+    async def model_metadata(self, request: Request) -> Response:
+        """Name, versions, platform, input and output tensors."""
+        try:
+            model = self.model(request)
+        except Answered as answered:
+            return answered.response
+        meta = {"name": model.name, "versions": [VERSION], **tensor_metadata(model.predictor)}
+        return JSONResponse(meta)
+
+    async def model_ready(self, request: Request) -> Response:
+        """200 when the model is served and the server is not shutting down."""
+        try:
+            self.model(request)
+        except Answered as answered:
+            return answered.response
+        return await self.ready(request)
+
+    async def infer(self, request: Request) -> Response:
+        """An inference request: its samples through the model's batcher, the outputs back."""
+        try:
+            model = self.model(request)
+        except Answered as answered:
+            return answered.response
+        try:
+            response = await self.answer(model, request)
+        except Answered as answered:
+            response = answered.response
+        self.server.metrics.requests.labels(model.name, str(response.status_code)).inc()
+        return response
+
+    async def answer(self, model: ServedModel, request: Request) -> Response:
+        """The infer response; Answered with the error response naming what went wrong."""
+        deadline = time.perf_counter() + model.batcher.settings.timeout_s
+        try:
+            body = await read_body(request, self.server.max_body_bytes)
+        except BodyTooLarge as exc:
+            raise Answered(problem(413, str(exc))) from None
+        parsed = await self.in_pool(parse_request, body, request.headers.get(HEADER_LENGTH))
+        try:
+            count = sample_count(model.predictor, parsed)
+        except BadTensor as exc:
+            raise Answered(problem(400, str(exc))) from None
+        batcher = model.batcher
+        if not batcher.admit(count):
+            message = f"{model.name}: the queue is full ({batcher.settings.max_queue} waiting)"
+            raise Answered(problem(503, message, {"Retry-After": str(RETRY_AFTER_S)}))
+        try:
+            samples = await self.in_pool(decode_request, model.predictor, parsed, deadline=deadline)
+        except TimeoutError:
+            batcher.release(count)
+            raise Answered(self.too_late(model)) from None
+        except BaseException:
+            batcher.release(count)
+            raise
+        futures = [asyncio.wrap_future(batcher.submit(key, input)) for key, input in samples]
+        try:
+            answers = await asyncio.wait_for(
+                asyncio.gather(*futures), deadline - time.perf_counter()
+            )
+        except TimeoutError:
+            raise Answered(self.too_late(model)) from None
+        except Exception as exc:  # the batch's failure, answered as 500
+            message = f"{model.name}: the model failed on this request's batch: {exc}"
+            raise Answered(problem(500, message)) from None
+        failed = failed_row(answers)
+        if failed is not None:
+            raise Answered(problem(500, f"{model.name}: {failed['path']}: {failed['error']}"))
+        try:
+            outputs = output_tensors(model.predictor, answers, parsed.outputs)
+        except BadTensor as exc:
+            raise Answered(problem(400, str(exc))) from None
+        head = {"model_name": model.name, "model_version": VERSION}
+        if parsed.id is not None:
+            head["id"] = parsed.id
+        content, headers = encode_response(head, outputs, parsed)
+        return Response(content, headers=headers)
+
+    async def in_pool(self, work, *args, deadline: float | None = None):
+        """`work(*args)` on the decode pool; its BadTensor/ImageError become Answered 400s."""
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(self.server.pool, work, *args)
+        try:
+            if deadline is None:
+                return await running
+            return await asyncio.wait_for(running, deadline - time.perf_counter())
+        except (BadTensor, ImageError) as exc:
+            raise Answered(problem(400, str(exc))) from None
+
+    def too_late(self, model: ServedModel) -> Response:
+        """504 for a request past its timeout."""
+        timeout = model.batcher.settings.timeout_s
+        return problem(504, f"{model.name}: no answer within the request timeout of {timeout:g} s")
+
+
+def v2_routes(server: ModelServer) -> list[Route]:
+    """The routes of the Open Inference Protocol."""
+    v2 = V2Endpoints(server)
+    routes = [
+        Route("/v2", v2.metadata),
+        Route("/v2/health/live", v2.live),
+        Route("/v2/health/ready", v2.ready),
+    ]
+    for model in ("/v2/models/{name}", "/v2/models/{name}/versions/{version}"):
+        routes += [
+            Route(model, v2.model_metadata),
+            Route(f"{model}/ready", v2.model_ready),
+            Route(f"{model}/infer", v2.infer, methods=["POST"]),
+        ]
+    return routes
