@@ -183,7 +183,10 @@ class Predictor:
         an input whose output is not finite gets an error row."""
         task = self.spec.task
         finite = finite_outputs(output)
-        rows = [None if ok else error_row(k, NON_FINITE, task) for k, ok in zip(keys, finite, strict=True)]
+        rows = [
+            None if ok else error_row(key, NON_FINITE, task)
+            for key, ok in zip(keys, finite, strict=True)
+        ]
         good, output = [i for i, ok in enumerate(finite) if ok], output[finite]
         if not good:
             return rows
