@@ -18,8 +18,8 @@ EXTRAS = {
     "plot": ("matplotlib",),
     "serve": ("uvicorn", "starlette", "prometheus_client", "multipart"),
 }
-# The pip extra that brings each of them (plot comes with train).
-INSTALL = {"train": "train", "plot": "train", "serve": "serve"}
+# The pip extra that brings each of them (train includes plot).
+INSTALL = {"train": "train", "plot": "plot", "serve": "serve"}
 
 
 def importable(name: str) -> bool:

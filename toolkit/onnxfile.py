@@ -10,6 +10,7 @@ from pathlib import Path
 
 from toolkit.errors import CnnkitError
 from toolkit.meta import META_PREFIX, ModelMeta
+from toolkit.runfolder import RunFolder
 
 
 def write_metadata(model_proto, meta: ModelMeta) -> None:
@@ -38,10 +39,34 @@ def check_onnx_path(path: str | Path) -> Path:
     if not path.exists():
         raise CnnkitError(f"{path}: no such file")
     if path.is_dir():
-        raise CnnkitError(f"{path}: is a folder, expected an .onnx file")
+        raise CnnkitError(folder_message(path))
     if path.stat().st_size == 0:
         raise CnnkitError(f"{path}: empty file, not an ONNX model")
+    if path.suffix in (".pt", ".pth") or starts_with(path, b"PK\x03\x04"):  # torch.save's zip
+        raise CnnkitError(
+            f"{path}: is a PyTorch checkpoint, not an ONNX model; export it first: "
+            f"cnnkit export {path}"
+        )
     return path
+
+
+def starts_with(path: Path, magic: bytes) -> bool:
+    """Whether the file's first bytes are `magic` (False when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(magic)) == magic
+    except OSError:
+        return False
+
+
+def folder_message(path: Path) -> str:
+    """What to pass instead of a folder: its model.onnx, or the export that makes one."""
+    run = RunFolder(path)
+    if run.onnx.is_file():
+        return f"{path}: is a run folder; pass its model file: {run.onnx}"
+    if run.is_run():
+        return f"{path}: is a run folder without model.onnx; export it first: cnnkit export {path}"
+    return f"{path}: is a folder, expected an .onnx file"
 
 
 def check_external_data(model_proto, folder: Path) -> None:

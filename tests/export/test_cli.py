@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import onnx
 import torch
+from onnx import helper
 
 from tests.helpers.cli import assert_one_line_error, invoke, run_cli
+from tests.helpers.profile import image_input, make_model, output, tensor
 
 
 def test_export_run_folder_json(lenet_run, tmp_path):
@@ -54,3 +58,16 @@ def test_bad_export_inputs_are_one_line_each(tmp_path):
     for args, needles in cases:
         assert_one_line_error(invoke(*args, cwd=tmp_path), *needles)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.pt"]
+
+
+def test_quantizing_an_already_quantized_file_names_that(tmp_path):
+    nodes = [
+        helper.make_node("QuantizeLinear", ["input", "scale", "zero"], ["q"], name="q"),
+        helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["logits"], name="dq"),
+    ]
+    inits = [tensor("scale", (), 0.1), tensor("zero", (), 0, np.uint8)]
+    path = tmp_path / "already.int8.onnx"
+    onnx.save(make_model(nodes, [image_input()], [output("logits")], inits), path)
+    result = invoke("quantize", path, "-o", tmp_path / "twice.onnx")
+    assert_one_line_error(result, "already.int8.onnx: is already quantized", "DequantizeLinear")
+    assert not (tmp_path / "twice.onnx").exists()

@@ -58,20 +58,37 @@ def bench_table(entries: Sequence[BenchEntry]) -> Table:
 
 
 def ratio_lines(entries: Sequence[BenchEntry]) -> list[str]:
-    """'B is 2.10x faster than A' for every non-first model and configuration."""
+    """'B is 2.10x faster than A' for every non-first model and configuration, or 'unstable'
+    when the two timings' spreads say the ratio is noise."""
     if not entries:
         return []
     first = entries[0].model
+    baseline = {(e.batch, e.threads, e.device): e for e in entries if e.model == first}
     lines = []
     for e in entries:
         if e.model == first or not e.ratio:
             continue
+        where = f"(p50, batch {e.batch}, {e.threads} threads, {e.device})"
+        base = baseline.get((e.batch, e.threads, e.device))
+        if base is not None and unstable(base, e):
+            lines.append(
+                f"{short(e.model)} vs {short(first)}: unstable {where}: p50/p90 "
+                f"{e.stats.p50_ms:.2f}/{e.stats.p90_ms:.2f} ms vs {base.stats.p50_ms:.2f}/"
+                f"{base.stats.p90_ms:.2f} ms overlap or spread past 2x; rerun on a quiet machine"
+            )
+            continue
         verdict = f"{1 / e.ratio:.2f}x faster" if e.ratio < 1 else f"{e.ratio:.2f}x slower"
-        lines.append(
-            f"{short(e.model)} is {verdict} than {short(first)} "
-            f"(p50, batch {e.batch}, {e.threads} threads, {e.device})"
-        )
+        lines.append(f"{short(e.model)} is {verdict} than {short(first)} {where}")
     return lines
+
+
+def unstable(a: BenchEntry, b: BenchEntry) -> bool:
+    """Whether a speed ratio of a and b is noise: a p90 past twice its p50 (interference
+    dominates), or the [min, p90] spreads of the two overlap."""
+    if any(e.stats.p90_ms > 2 * e.stats.p50_ms for e in (a, b)):
+        return True
+    low, high = sorted((a, b), key=lambda e: e.stats.p50_ms)
+    return low.stats.p90_ms >= high.stats.min_ms
 
 
 def cost_lines(entries: Sequence[BenchEntry]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.data import digits, folders, scenes
@@ -59,6 +60,11 @@ def parse_source(text: str) -> Source:
         return Source(text, "digit-scenes", canvas=int(rest))
     if scheme in ("folder", "voc") and rest:
         return Source(text, scheme, path=rest)
+    if Path(text).expanduser().is_dir():
+        raise CnnkitError(
+            f"--data {text}: a folder needs its layout named: folder:{text} (one sub-folder "
+            f"per class) or voc:{text} (images with masks)"
+        )
     raise CnnkitError(f"--data {text!r}: unknown data source; {USAGE}")
 
 

@@ -19,6 +19,24 @@ def _machine() -> str:
     return f"{cpu}, {info.get('cores', '?')} cores, {platform.system()}"
 
 
+def _load_lines(result) -> list[str]:
+    """The machine's load as the timings saw it: every warning the benchmarks printed."""
+    from toolkit.bench.machine import machine_state
+
+    seen = {
+        warning
+        for stage in result.stages
+        for entry in stage.numbers.get("entries", [])
+        if stage.title == "bench"
+        for warning in (entry.get("machine_state") or {}).get("warnings", [])
+    }
+    now = machine_state()
+    load = now["load_average"]
+    lines = [f"Load at the end: {load[0]:.2f} (1-minute average)." if load else ""]
+    lines += [f"> **warning:** {w}; speed figures below are less certain" for w in sorted(seen)]
+    return [*lines, ""]
+
+
 def _section(stage) -> list[str]:
     """One stage as markdown: a heading and its captured table."""
     return [f"### {stage.job}: {stage.title}", "", "```text", stage.text.rstrip(), "```", ""]
@@ -34,6 +52,7 @@ def write_report(result, config) -> dict[str, str]:
         f"Seed {config.seed}{' (quick mode)' if config.quick else ''}; "
         f"{result.seconds / 60:.1f} min on {_machine()}.",
         "",
+        *_load_lines(result),
     ]
     for job in config.jobs:
         lines += [f"## {job.name}: {job.model} on {job.data}", ""]

@@ -50,6 +50,7 @@ def quantize_onnx(
     Keywords (mode=..., samples=..., quiet=...) apply on top of `options`.
     """
     options = (options or QuantizeOptions()).updated(**keywords)
+    refuse_quantized(load_onnx(model_path), Path(model_path))
     if options.auto is not None:
         if options.mode != "static":
             raise CnnkitError(
@@ -95,6 +96,22 @@ def quantize_onnx(
         seconds=time.perf_counter() - start,
         **numbers,
     )
+
+
+QUANTIZED_OPS = {
+    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
+    "QLinearMatMul", "ConvInteger", "MatMulInteger",
+}  # fmt: skip
+
+
+def refuse_quantized(proto, source: Path) -> None:
+    """One line when the file is already quantized: quantizing twice is never what was meant."""
+    found = sorted({node.op_type for node in proto.graph.node} & QUANTIZED_OPS)
+    if found or read_metadata(proto).precision == "int8":
+        what = f" (it has {', '.join(found)} nodes)" if found else ""
+        raise CnnkitError(
+            f"{source}: is already quantized{what}; quantize the fp32 model it came from"
+        )
 
 
 def _refuse_or_force(agreement: float, minimum: float, force: bool, out: Path) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import CnnkitError
+from toolkit.onnxfile import folder_message
 from toolkit.runtime.options import PredictorOptions
 
 ENGINES = ("local", "ray")
@@ -96,6 +97,8 @@ def model_names(specs: list[str]) -> dict[str, Path]:
         name, sep, path = spec.partition("=")
         if not sep or not name or "/" in name:
             name, path = Path(spec).stem, spec
+        if Path(path).is_dir():
+            raise CnnkitError(folder_message(Path(path)))
         if not Path(path).is_file():
             raise CnnkitError(f"{path}: no such model file")
         if name in models:
