@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import click
 import httpx
 import numpy as np
 from PIL import Image
@@ -33,3 +34,26 @@ def test_served_row_with_decode_full_equals_infers(serve, lenet_onnx, tmp_path):
         served = httpx.post(url, content=body, timeout=60).json()
     assert len(served["topk"]) == 3
     assert served == {**expected, "path": "photo.jpg"}
+
+
+def test_served_sessions_do_not_spin_unless_asked(lenet_onnx):
+    from click.testing import CliRunner
+
+    from toolkit.commands.options import predictor_group
+    from toolkit.runtime.options import PredictorOptions
+    from toolkit.serve.models import open_predictors
+
+    @click.command()
+    @predictor_group()
+    def probe(options):
+        click.echo(repr(options.session.spinning))
+
+    runs = [
+        CliRunner().invoke(probe, flags).output.strip() for flags in ([], ["--spin"], ["--no-spin"])
+    ]
+    assert runs == ["None", "True", "False"]
+    (quiet,) = open_predictors(lenet_onnx, 1, PredictorOptions(), quiet=True)
+    (spinning,) = open_predictors(lenet_onnx, 1, PredictorOptions.of(spinning=True), quiet=True)
+    options = quiet.handle.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert spinning.options.session.spinning is True  # onnxruntime's default: spinning

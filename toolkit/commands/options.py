@@ -85,11 +85,18 @@ def session_options(*, graph_opt: bool = False) -> list:
         click.option("--provider", help="Any other onnxruntime execution provider, by name."),
         ALLOW_FALLBACK,
         click.option("--threads", type=int, help="onnxruntime intra-op threads (default: all)."),
+        click.option(
+            "--spin/--no-spin",
+            "spin",
+            default=None,
+            help="Idle onnxruntime threads spin (lowest latency when the cores are free) or"
+            " sleep (default for infer and serve: decode and HTTP threads share the cores).",
+        ),
         *([GRAPH_OPT] if graph_opt else []),
     ]
 
 
-def build_session(*, device, provider, allow_fallback, threads, graph_opt="all"):
+def build_session(*, device, provider, allow_fallback, threads, spin=None, graph_opt="all"):
     """SessionOptions from the session group's flags."""
     from toolkit.runtime.options import SessionOptions
 
@@ -99,6 +106,7 @@ def build_session(*, device, provider, allow_fallback, threads, graph_opt="all")
         threads=threads,
         allow_fallback=allow_fallback,
         graph_optimization=graph_opt,
+        spinning=spin,
     )
 
 
@@ -203,7 +211,7 @@ def predictor_group(*, graph_opt: bool = False, target: str = "options"):
     return group(target, build_predictor, decorators)
 
 
-SESSION_FLAGS = ("device", "provider", "allow_fallback", "threads", "graph_opt")
+SESSION_FLAGS = ("device", "provider", "allow_fallback", "threads", "spin", "graph_opt")
 
 
 def build_predictor(*, topk, decode, max_pixels, **values):

@@ -26,8 +26,10 @@ class SessionOptions:
     allow_fallback: bool = False  # run on CPU when the asked device is missing
     graph_optimization: str = "all"  # disable | basic | extended | all
     enable_profiling: bool = False
-    # False: idle intra-op threads sleep, leaving the cores to decode threads
-    spinning: bool = True
+    # --spin/--no-spin. False: idle intra-op threads sleep, leaving the cores to decode
+    # threads and the server; None: the verb decides (onnxruntime's spinning for bench, off
+    # where other threads share the cores: infer's runner, serve)
+    spinning: bool | None = None
 
 
 @dataclass(frozen=True)

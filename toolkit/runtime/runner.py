@@ -193,8 +193,10 @@ def run_inference(
     items = outside(expand_inputs(inputs), out_dir)
     start = time.perf_counter()
     if job.engine == "local":
-        # Decode threads share the cores with onnxruntime's: its idle threads must not spin.
-        session = replace(options.session, threads=plan.threads, spinning=False)
+        # Decode threads share the cores with onnxruntime's: its idle threads must not spin
+        # (unless --spin).
+        spinning = options.session.spinning is True
+        session = replace(options.session, threads=plan.threads, spinning=spinning)
         predictor = Predictor(model, replace(options, session=session), quiet=quiet)
     else:
         # a bad file or one infer cannot feed fails here, not in actors (out not yet made)

@@ -130,7 +130,7 @@ def session_options(options: SessionOptions) -> ort.SessionOptions:
         if threads > max_threads():  # thousands of threads hang or crash onnxruntime
             raise CnnkitError(f"--threads {threads}: at most {max_threads()} on this machine")
         ort_options.intra_op_num_threads = threads
-    if not options.spinning:
+    if options.spinning is False:
         ort_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort_options
 

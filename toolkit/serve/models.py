@@ -20,6 +20,10 @@ def open_predictors(
     """`instances` Predictors (sessions) of one model; they share the cores unless --threads."""
     if options.session.threads is None and instances > 1:
         options = options.updated(threads=max(1, (os.cpu_count() or 1) // instances))
+    if options.session.spinning is None:
+        # Spinning idle threads take the cores the event loop and the decode pool need next:
+        # on 2 cores they cost a lone client more than the run itself (docs/serve.md).
+        options = options.updated(spinning=False)
     # Only the first announces defaults and fallbacks; the others would repeat it.
     return [Predictor(path, options, quiet=quiet or i > 0) for i in range(instances)]
 
