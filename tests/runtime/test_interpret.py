@@ -9,7 +9,7 @@ from onnx import TensorProto, helper
 
 from tests.helpers.runtime import colour_segmenter, make_model, save
 from toolkit.errors import CnnkitError
-from toolkit.runtime.interpret import interpret, settle
+from toolkit.runtime.interpret import Use, interpret, plan_for, settle
 from toolkit.runtime.preprocess import SpecFlags
 
 
@@ -84,12 +84,22 @@ def test_a_test_run_settles_probabilities_and_1x1_maps(tmp_path):
         (SpecFlags(output="nope"), "--output nope"),
         (SpecFlags(feeds=(("nope", "x.npy"),)), "--feed nope"),
         (SpecFlags(size=(8, 9)), "fixed H of 16"),
+        (SpecFlags(labels="nowhere.txt"), "--labels nowhere.txt: cannot read it"),
     ],
 )
-def test_bad_flags_name_the_flag(tmp_path, flags, message):
+def test_bad_flags_name_the_flag_for_every_use(tmp_path, flags, message):
     path = pooled(tmp_path / "m.onnx", [1, 3, 16, 16])
-    with pytest.raises(CnnkitError, match=message):
-        interpret(path, flags)
+    for use in Use:
+        with pytest.raises(CnnkitError, match=message):
+            plan_for(path, use, flags)
+
+
+def test_labels_must_name_every_class(tmp_path):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("cat\ndog\nemu\n")
+    path = pooled(tmp_path / "m.onnx", [1, 3, 16, 16], classes=2)
+    with pytest.raises(CnnkitError, match="has 3 names, the model has 2 classes"):
+        plan_for(path, Use.INFER, SpecFlags(labels=labels))
 
 
 def test_unreadable_inputs_are_problems_not_crashes(tmp_path):
@@ -101,9 +111,47 @@ def test_unreadable_inputs_are_problems_not_crashes(tmp_path):
     )
     onnx.save(rank2, str(tmp_path / "r.onnx"))
     interp = interpret(tmp_path / "r.onnx")
-    assert not interp.runnable and "rank 2" in interp.problems[0]
-    with pytest.raises(CnnkitError, match="rank 2"):
-        interp.require_runnable()
+    assert not interp.runnable and "rank 2" in interp.to_dict()["problems"][0]
+    assert plan_for(tmp_path / "r.onnx", Use.INSPECT).image_input == "x"  # inspect lists it
+    for use in (Use.INFER, Use.BENCH, Use.DIFF, Use.QUANTIZE):
+        with pytest.raises(CnnkitError, match="r.onnx: input x float32 \\[N,8\\] has rank 2"):
+            plan_for(tmp_path / "r.onnx", use)
+
+
+def two_input_model(path):
+    """An image input plus a second float input `scale` [N, 1], summed into the logits."""
+    proto = make_model(
+        [
+            helper.make_node("GlobalAveragePool", ["image"], ["pooled"]),
+            helper.make_node("Flatten", ["pooled"], ["flat"]),
+            helper.make_node("Add", ["flat", "scale"], ["logits"]),
+        ],
+        [
+            helper.make_tensor_value_info("scale", TensorProto.FLOAT, ["N", 1]),
+            helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 8, 8]),
+        ],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])],
+        [],
+    )
+    return save(proto, path)
+
+
+def test_each_use_has_its_rules(tmp_path):
+    path = two_input_model(tmp_path / "two.onnx")
+    bench = plan_for(path, Use.BENCH)  # the other input is fed random numbers
+    assert bench.image.name == "image" and bench.use is Use.BENCH
+    with pytest.raises(CnnkitError, match="--feed scale=x.npy"):
+        plan_for(path, Use.INFER)
+    np.save(tmp_path / "scale.npy", np.ones((1, 1), np.float32))
+    fed = plan_for(path, Use.INFER, SpecFlags(feeds={"scale": str(tmp_path / "scale.npy")}))
+    assert fed.image.name == "image" and fed.constants == (("scale", str(tmp_path / "scale.npy")),)
+    for use in (Use.DIFF, Use.QUANTIZE):
+        with pytest.raises(CnnkitError, match=f"{use.value} takes single-input models"):
+            plan_for(path, use)
+    uint8 = pooled(tmp_path / "u8.onnx", ["N", 3, 8, 8], elem=TensorProto.UINT8)
+    assert plan_for(uint8, Use.INFER).spec.raw
+    with pytest.raises(CnnkitError, match="input 'input' is uint8; quantize takes float32"):
+        plan_for(uint8, Use.QUANTIZE)
 
 
 def test_named_input_sizes_keep_the_metadata_size_of_the_image_input():

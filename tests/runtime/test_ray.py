@@ -24,6 +24,14 @@ def test_ray_engine_equals_local_engine_byte_for_byte(lenet_onnx, tmp_path):
     assert (tmp_path / "ray" / "results.jsonl").read_bytes() == local_text
 
 
+def test_ray_preflight_refuses_a_missing_device_before_out_is_touched(lenet_onnx, tmp_path):
+    write_pngs(tmp_path / "imgs", 2)
+    out = tmp_path / "out"
+    with pytest.raises(CnnkitError, match="--device cuda"):  # no Ray is started for this
+        run_inference(lenet_onnx, [tmp_path / "imgs"], out, engine="ray", device="cuda", quiet=True)
+    assert not out.exists()
+
+
 @pytest.fixture(scope="module")
 def ray_instance():
     """One local Ray for the slower cases (the runner leaves a running Ray alone)."""
@@ -49,10 +57,6 @@ def test_ray_segmentation_masks_equal_local(ray_instance, seg_onnx, tmp_path):
 @pytest.mark.slow
 def test_ray_actor_user_errors_reach_the_driver(ray_instance, lenet_onnx, tmp_path):
     write_pngs(tmp_path / "imgs", 2)
-    with pytest.raises(CnnkitError, match="--device cuda"):  # raised in the actors' __init__
-        run_inference(
-            lenet_onnx, [tmp_path / "imgs"], tmp_path / "a", engine="ray", device="cuda", quiet=True
-        )
     with pytest.raises(CnnkitError, match="--input-size"):  # raised by session.run in an actor
         run_inference(
             lenet_onnx, [tmp_path / "imgs"], tmp_path / "b", engine="ray", size=(8, 8), quiet=True

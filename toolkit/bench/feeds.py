@@ -160,23 +160,28 @@ def batch_files(files: Sequence[Path], batch: int) -> list[Path]:
     return [files[i % len(files)] for i in range(batch)]
 
 
-def image_reading(
-    handle: SessionHandle, size: Sequence[int], announce: bool = True
-) -> Interpretation:
-    """How the runtime feeds images to a session's model at the planned size; note if assumed."""
-    from toolkit.runtime.interpret import interpret
+def image_reading(handle: SessionHandle, image: InputPlan, announce: bool = True) -> Interpretation:
+    """How the runtime feeds images to the planned image input (the Use.BENCH plan, at the
+    planned size and in the layout plan_inputs read it in); a note if anything was assumed."""
+    from toolkit.runtime.decide import guess_layout
+    from toolkit.runtime.interpret import Use, plan_for
     from toolkit.runtime.preprocess import SpecFlags
 
-    interp = interpret(handle.path, SpecFlags())
-    if interp.image_input is None or len(interp.input_info().shape) != 4:
-        raise CnnkitError(f"--data with {model_label(handle)}: {interp.problems[0]}")
-    height, width = (size[1], size[2]) if interp.layout == "NCHW" else (size[0], size[1])
-    channels = size[0] if interp.layout == "NCHW" else size[2]
-    flags = SpecFlags(size=(height, width), gray=channels == 1, layout=interp.layout)
-    interp = interpret(handle.path, flags)
-    if announce and interp.note_line():
-        note(interp.note_line())
-    return interp
+    declared = next(s.shape for s in handle.session.get_inputs() if s.name == image.name)
+    flags = SpecFlags()
+    if len(declared) == 4:  # else the plan names what is wrong with the input
+        layout = guess_layout(declared)[0]
+        dims = image.shape[1:]
+        height, width = (dims[1], dims[2]) if layout == "NCHW" else (dims[0], dims[1])
+        channels = dims[0] if layout == "NCHW" else dims[2]
+        flags = SpecFlags(size=(height, width), gray=channels == 1, layout=layout)
+    try:
+        reading = plan_for(handle.path, Use.BENCH, flags)
+    except CnnkitError as exc:
+        raise CnnkitError(f"--data: {exc}") from None
+    if announce and reading.note_line():
+        note(reading.note_line())
+    return reading
 
 
 def image_batch(interp: Interpretation, files: Sequence[Path]) -> np.ndarray:

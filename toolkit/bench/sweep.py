@@ -188,7 +188,7 @@ def runner_for(
         feeds = random_inputs(plans, config.seed)
         return session_runner(handle, feeds), feeds, "session.run"
     files = batch_files(list_images(config.data), batch)
-    reading = image_reading(handle, plans[0].shape[1:], announce)
+    reading = image_reading(handle, plans[0], announce)
     name = plans[0].name
     # the image input first; the others stay random
     feeds = {

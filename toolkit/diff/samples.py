@@ -78,13 +78,12 @@ def diff_inputs(side_a, side_b, options) -> DiffInputs:
 
 
 def _spec(meta: ModelMeta, side_a, side_b):
-    """The preprocessing: an ONNX side's interpretation, else the checkpoint's metadata."""
-    from toolkit.runtime.interpret import interpret
+    """The preprocessing: an ONNX side's plan, else the checkpoint's metadata."""
     from toolkit.runtime.preprocess import ModelSpec
 
-    onnx_side = next((s for s in (side_b, side_a) if hasattr(s, "handle")), None)
+    onnx_side = next((s for s in (side_b, side_a) if hasattr(s, "plan")), None)
     if onnx_side is not None:
-        return interpret(onnx_side.spec.source).spec
+        return onnx_side.plan.spec
     channels, height, width = meta.input_size
     return ModelSpec(
         task=meta.task,

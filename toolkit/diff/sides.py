@@ -44,15 +44,18 @@ class OnnxSide:
     meta: ModelMeta = field(default_factory=ModelMeta)
     quantized: bool = False
     handle: object = None
+    plan: object = None  # the Use.DIFF plan: the input fed, its preprocessing
     tensors: IntermediateTensors | None = None  # every tensor, when opened with `layers`
 
     @classmethod
     def open(cls, spec: SideSpec, layers: bool = False) -> OnnxSide:
         """Open the file (and its augmented copy when `layers`)."""
+        from toolkit.runtime.interpret import Use, plan_for
         from toolkit.runtime.session import open_session
 
+        plan = plan_for(spec.source, Use.DIFF)
         proto = load_onnx(spec.source)
-        side = cls(spec, proto, read_metadata(proto), is_quantized(proto))
+        side = cls(spec, proto, read_metadata(proto), is_quantized(proto), plan=plan)
         side.handle = open_session(
             spec.source,
             device=spec.device,
@@ -73,8 +76,8 @@ class OnnxSide:
 
     @property
     def input_name(self) -> str:
-        """The graph's first input."""
-        return self.handle.input_name
+        """The input images go into (diff takes single-input models)."""
+        return self.plan.image_input
 
     def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every graph output for one batch."""

@@ -114,20 +114,10 @@ def held_out(folder: str | Path, reading, limit: int, seed: int = 0) -> tuple[Sa
 
 
 def input_reading(source: Path):
-    """How images go into the model (interpret); one line when quantize cannot take it."""
-    from toolkit.runtime.interpret import interpret
+    """How images go into the model (the Use.QUANTIZE plan); one line when quantize cannot."""
+    from toolkit.runtime.interpret import Use, plan_for
 
-    reading = interpret(source)
-    if len(reading.inputs) > 1:
-        names = ", ".join(t.name for t in reading.inputs)
-        raise CnnkitError(f"{source}: quantize takes single-input models; this one has {names}")
-    reading.require_runnable()
-    if reading.input_dtype != "float32":
-        raise CnnkitError(
-            f"{source}: input {reading.image_input!r} is {reading.input_dtype}; "
-            "quantize takes float32 models"
-        )
-    return reading
+    return plan_for(source, Use.QUANTIZE)
 
 
 def gather_samples(source: Path, meta: ModelMeta, options) -> tuple:

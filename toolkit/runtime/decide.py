@@ -3,10 +3,14 @@
 Layout from where 1 or 3 channels sit, size from the file or metadata or --input-size, the
 normalisation from the dtype and metadata, the output and how it is read from its shape,
 type and the op that produces it. Flags (SpecFlags) win over everything.
+
+The Decider never raises: a flag that does not fit and a file that cannot be fed are recorded
+alike as `Problem`s, and each verb's rules (interpret.RULES) decide which stop it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +32,17 @@ OUTPUT_READINGS = ("auto", "logits", "probs")
 IMAGE_DTYPES = ("float32", "float16", "uint8")
 LABEL_DTYPES = ("int64", "int32", "uint8", "uint16", "int16", "int8")
 DEFAULT_SIZE = (224, 224)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a use of the file may fail; `rule` is the interpret.RULES entry it breaks."""
+
+    rule: str  # "flags" | "image" | "feeds" | "output"
+    message: str  # one line; a "flags" message names the flag
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -120,11 +135,23 @@ class Decider:
         self.meta, self.flags = meta, flags
         self.reasons: dict[str, str] = {}
         self.assumed: list[str] = []
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.constants: list[tuple[str, str]] = []
         self.layout, self.reading, self.task = "NCHW", "logits", "classification"
         self.channels, self.size, self.raw = 3, DEFAULT_SIZE, False
         self.classes: tuple[str, ...] | None = None
+
+    def problem(self, rule: str, message: str) -> None:
+        """Record a Problem breaking `rule`."""
+        self.problems.append(Problem(rule, message))
+
+    def flag_value(self, read: Callable[[], object], fallback):
+        """read(), or `fallback` with read's CnnkitError recorded as a flag problem."""
+        try:
+            return read()
+        except CnnkitError as exc:
+            self.problem("flags", str(exc))
+            return fallback
 
     def decide(self, key: str, reason: str, assumed: bool) -> None:
         """Record why `key` is what it is (and whether it was assumed rather than given)."""
@@ -136,20 +163,22 @@ class Decider:
     def image_input(self, inputs: tuple[TensorInfo, ...]) -> TensorInfo | None:
         """The input that takes images; the others need --feed constants."""
         if not inputs:
-            self.problems.append("the model has no inputs")
+            self.problem("image", "the model has no inputs")
             return None
         images = [t for t in inputs if len(t.shape) == 4 and t.dtype in IMAGE_DTYPES]
         image = images[0] if images else inputs[0]
         others = [t for t in inputs if t is not image]
         self.feeds(others, inputs)
         if len(image.shape) != 4:
-            self.problems.append(
+            self.problem(
+                "image",
                 f"input {image.describe()} has rank {len(image.shape)}; images need a rank-4 "
-                "input (NCHW or NHWC)"
+                "input (NCHW or NHWC)",
             )
         elif image.dtype not in IMAGE_DTYPES:
-            self.problems.append(
-                f"input {image.describe()}: images go into float32, float16 or uint8 inputs"
+            self.problem(
+                "image",
+                f"input {image.describe()}: images go into float32, float16 or uint8 inputs",
             )
         else:
             self.decide_layout(image)
@@ -162,22 +191,25 @@ class Decider:
         names = {t.name for t in inputs}
         unknown = [name for name in given if name not in names]
         if unknown:
-            raise CnnkitError(
+            self.problem(
+                "flags",
                 f"--feed {unknown[0]}=...: the model has no input {unknown[0]!r} "
-                f"(inputs: {', '.join(t.name for t in inputs)})"
+                f"(inputs: {', '.join(t.name for t in inputs)})",
             )
         missing = [t for t in others if t.name not in given]
         if missing:
             listed = "; ".join(t.describe() for t in inputs)
-            self.problems.append(
+            self.problem(
+                "feeds",
                 f"the model has {len(inputs)} inputs ({listed}); cnnkit feeds images to one: "
-                f"give the others with --feed NAME=FILE.npy (e.g. --feed {missing[0].name}=x.npy)"
+                f"give the others with --feed NAME=FILE.npy (e.g. --feed {missing[0].name}=x.npy)",
             )
         for t in others:
             if t.name in given and t.dynamic_axes not in ([], [0]):
-                self.problems.append(
+                self.problem(
+                    "feeds",
                     f"--feed {t.name}: input {t.describe()} has dynamic axes beyond the batch; "
-                    "only fixed-shape inputs take constants"
+                    "only fixed-shape inputs take constants",
                 )
         self.constants = [(t.name, given[t.name]) for t in others if t.name in given]
 
@@ -187,7 +219,8 @@ class Decider:
         if self.flags.layout:
             layout = self.flags.layout.upper()
             if layout not in LAYOUTS:
-                raise CnnkitError(f"--layout {self.flags.layout!r}: expected NCHW or NHWC")
+                self.problem("flags", f"--layout {self.flags.layout!r}: expected NCHW or NHWC")
+                return
             self.layout = layout
             self.decide("layout", f"{layout} (--layout)", False)
             return
@@ -212,9 +245,10 @@ class Decider:
         else:
             self.channels, why, assumed = 3, "channel axis dynamic; RGB assumed", True
         if f.channels is not None and f.channels != self.channels:
-            raise CnnkitError(
+            self.problem(
+                "flags",
                 f"--input-size {f.channels},H,W: input {image.describe()} takes {self.channels}"
-                f" channels ({why}); give {self.channels},H,W, or 1,H,W for gray"
+                f" channels ({why}); give {self.channels},H,W, or 1,H,W for gray",
             )
         self.decide("channels", f"{self.channels} ({why})", assumed)
         if f.size:
@@ -226,20 +260,23 @@ class Decider:
         else:
             why, assumed = f"H, W dynamic; {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]} assumed", True
         if len(self.size) != 2 or min(self.size) < 1:
-            raise CnnkitError(f"--input-size {self.size}: expected positive integers C,H,W")
+            self.problem("flags", f"--input-size {self.size}: expected positive integers C,H,W")
+            self.size = DEFAULT_SIZE
         for want, have, axis in ((self.size[0], h_dim, "H"), (self.size[1], w_dim, "W")):
             if fixed(have) and want != have:
-                raise CnnkitError(
+                self.problem(
+                    "flags",
                     f"--input-size {self.size[0]},{self.size[1]}: input {image.describe()} has a "
-                    f"fixed {axis} of {have}"
+                    f"fixed {axis} of {have}",
                 )
         self.decide("size", f"{self.size[0]}x{self.size[1]} ({why})", assumed)
         self.decide("dtype", f"{image.dtype} (the input's element type)", False)
         self.raw = image.dtype == "uint8"
         if self.raw:
             if f.mean or f.std:
-                raise CnnkitError(
-                    f"--mean/--std: input {image.name!r} takes uint8 pixels, nothing to normalise"
+                self.problem(
+                    "flags",
+                    f"--mean/--std: input {image.name!r} takes uint8 pixels, nothing to normalise",
                 )
             self.decide("mean_std", "none: uint8 input takes raw 0..255 pixels", False)
         elif f.mean and f.std:
@@ -254,22 +291,23 @@ class Decider:
     def chosen_output(self, outputs: tuple[TensorInfo, ...]) -> str | None:
         """The name of the output that is read: --output, else the first."""
         if self.flags.output:
-            if self.flags.output not in [o.name for o in outputs]:
-                names = ", ".join(o.name for o in outputs)
-                raise CnnkitError(
-                    f"--output {self.flags.output}: the model has no such output ({names})"
-                )
-            return self.flags.output
+            if self.flags.output in [o.name for o in outputs]:
+                return self.flags.output
+            names = ", ".join(o.name for o in outputs)
+            self.problem(
+                "flags", f"--output {self.flags.output}: the model has no such output ({names})"
+            )
         return outputs[0].name if outputs else None
 
-    def output(self, outputs: tuple[TensorInfo, ...], ending: str | None) -> TensorInfo | None:
-        """The output that is read and how: classification, segmentation scores or labels."""
-        name = self.chosen_output(outputs)
+    def output(
+        self, outputs: tuple[TensorInfo, ...], name: str | None, ending: str | None
+    ) -> TensorInfo | None:
+        """The output `name` and how it is read: classification, segmentation scores or labels."""
         if name is None:
-            self.problems.append("the model has no outputs")
+            self.problem("output", "the model has no outputs")
             return None
         out = next(o for o in outputs if o.name == name)
-        if self.flags.output:
+        if self.flags.output == name:
             self.decide("output", f"{name!r} (--output)", False)
         elif len(outputs) > 1:
             self.decide("output", f"{name!r}: the first of {len(outputs)} outputs", True)
@@ -286,9 +324,10 @@ class Decider:
             self.task, self.reading = "segmentation", "segmentation-scores"
             self.decide("reading", f"{self.reading}: [N,K,H,W] output, argmax over K", False)
         else:
-            self.problems.append(
+            self.problem(
+                "output",
                 f"output {out.describe()}: expected [N,K] or [N,K,1,1] class scores, "
-                "[N,K,H,W] segmentation scores or an integer [N,H,W] label map (--output)"
+                "[N,K,H,W] segmentation scores or an integer [N,H,W] label map (--output)",
             )
             return None
         if self.meta.task and self.task != self.meta.task:
@@ -299,7 +338,8 @@ class Decider:
         """logits or probabilities: --outputs, else probabilities when the graph ends in Softmax."""
         asked = self.flags.outputs or "auto"
         if asked not in OUTPUT_READINGS:
-            raise CnnkitError(f"--outputs {asked!r}: expected one of auto, logits, probs")
+            self.problem("flags", f"--outputs {asked!r}: expected one of auto, logits, probs")
+            asked = "auto"
         if asked != "auto":
             self.reading = asked
             self.decide("reading", f"{asked} (--outputs)", False)
@@ -311,10 +351,20 @@ class Decider:
             why = f"the graph ends in {ending}" if ending else "no Softmax at the end"
             self.decide("reading", f"logits: {why}; softmax applied", self.meta.foreign)
 
-    def labels(self, outputs) -> None:
-        """Class names: --labels, cnnkit metadata, or class indices."""
+    def labels(self, out: TensorInfo) -> None:
+        """Class names: --labels (one per class of the output), cnnkit metadata, or indices."""
         if self.flags.labels:
-            self.classes = read_labels(self.flags.labels)
+            self.classes = self.flag_value(lambda: read_labels(self.flags.labels), None)
+            if self.classes is None:
+                return
+            labelled = self.reading == "segmentation-labels"  # [N,H,W]: axis 1 is H
+            count = out.shape[1] if len(out.shape) > 1 and not labelled else None
+            if isinstance(count, int) and len(self.classes) != count:
+                self.problem(
+                    "flags",
+                    f"--labels {self.flags.labels}: has {len(self.classes)} names, the model has "
+                    f"{count} classes",
+                )
             self.decide("labels", f"{len(self.classes)} names (--labels)", False)
         elif self.meta.classes:
             self.classes = self.meta.classes
@@ -326,15 +376,20 @@ class Decider:
         """The ModelSpec the preprocessing and the rows use."""
         f, meta, c = self.flags, self.meta, self.channels
         if f.resize not in RESIZE_MODES:
-            raise CnnkitError(f"--resize {f.resize!r}: expected one of {', '.join(RESIZE_MODES)}")
+            choices = ", ".join(RESIZE_MODES)
+            self.problem("flags", f"--resize {f.resize!r}: expected one of {choices}")
         if self.raw:
             mean, std = (0.0,) * c, (1.0,) * c
         else:
             mean_default, std_default = (
                 (IMAGENET_MEAN, IMAGENET_STD) if c == 3 else ((0.0,), (1.0,))
             )
-            mean = per_channel(f.mean or meta.mean or mean_default, c, "--mean")
-            std = per_channel(f.std or meta.std or std_default, c, "--std")
+            mean = self.flag_value(
+                lambda: per_channel(f.mean or meta.mean or mean_default, c, "--mean"), (0.0,) * c
+            )
+            std = self.flag_value(
+                lambda: per_channel(f.std or meta.std or std_default, c, "--std"), (1.0,) * c
+            )
         return ModelSpec(
             task=self.task,
             channels=int(c),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.runtime.interpret import Interpretation, interpret
+from toolkit.runtime.interpret import Interpretation, Use, plan_for
 from toolkit.runtime.preprocess import SpecFlags
 
 ROWS = (  # (label, reasons key) in the order a reader follows the data
@@ -21,7 +21,7 @@ ROWS = (  # (label, reasons key) in the order a reader follows the data
 
 def inspect_model(path: str | Path, flags: SpecFlags | None = None, run: bool = True):
     """The Interpretation of a file; with `run`, settled by one test run as infer does it."""
-    interp = interpret(path, flags)
+    interp = plan_for(path, Use.INSPECT, flags)
     if not run or not interp.runnable:
         return interp
     from toolkit.runtime.options import PredictorOptions, SessionOptions

@@ -7,12 +7,19 @@ mean and std, which output is read and how (logits, probabilities, segmentation 
 a label map) and the class names -- each with the reason `cnnkit inspect` prints and that
 infer / bench / quantize announce in one note line. Every decision has a flag that
 overrides it (SpecFlags).
+
+Whether a verb can use the file is one call: `plan_for(path, Use.INFER, flags)`, i.e.
+`interpret(path, flags).require(Use.INFER)`. Deciding never raises: a flag that does not fit
+and a file that cannot be fed are both `Problem`s; `require` checks them against the verb's
+rules (RULES, one table) and returns a `Plan` (the checked Interpretation, naming the image
+input) or raises the first breach as one CnnkitError.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +29,7 @@ from toolkit.meta import ModelMeta
 from toolkit.onnxfile import load_onnx, model_bytes, read_metadata
 from toolkit.runtime.decide import (
     Decider,
+    Problem,
     TensorInfo,
     chw_to_layout,
     guess_layout,
@@ -29,10 +37,43 @@ from toolkit.runtime.decide import (
 )
 from toolkit.runtime.preprocess import ModelSpec, SpecFlags
 
-__all__ = ["Interpretation", "TensorInfo", "chw_to_layout", "guess_layout", "interpret", "settle"]
+__all__ = [
+    "Interpretation",
+    "Plan",
+    "Problem",
+    "TensorInfo",
+    "Use",
+    "chw_to_layout",
+    "guess_layout",
+    "interpret",
+    "plan_for",
+    "settle",
+]
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "uint8": np.uint8}
 # Ops that only reshape or copy: a Softmax before them still makes the output probabilities.
 PASS_THROUGH = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast", "Transpose"}
+
+
+class Use(Enum):
+    """What a verb does with the file; RULES says what it requires of it."""
+
+    INSPECT = "inspect"  # the facts and the problems, listed
+    INFER = "infer"  # images in, rows out: infer (both engines), serve, eval
+    BENCH = "bench"  # bench --data: images into the image input, other inputs random
+    DIFF = "diff"  # images (or noise) into the one input, every output compared
+    QUANTIZE = "quantize"  # calibration images into the one float32 input
+
+
+# Each verb's rules, checked in order; the first breach is the error. "flags": every flag
+# fits the file; "image": an input takes images; "feeds": every other input has --feed;
+# "output": an output reads as classes or a mask; "single-input", "float32": as named.
+RULES: dict[Use, tuple[str, ...]] = {
+    Use.INSPECT: ("flags",),
+    Use.INFER: ("flags", "image", "feeds", "output"),
+    Use.BENCH: ("flags", "image"),
+    Use.DIFF: ("flags", "single-input", "image"),
+    Use.QUANTIZE: ("flags", "single-input", "image", "feeds", "output", "float32"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,17 +97,28 @@ class Interpretation:
     constants: tuple[tuple[str, str], ...] = ()  # (other input, .npy file feeding it)
     reasons: dict[str, str] = field(default_factory=dict)
     assumed: tuple[str, ...] = ()  # reasons keys decided without metadata or a flag
-    problems: tuple[str, ...] = ()  # why images cannot be run through it; empty when they can
+    problems: tuple[Problem, ...] = ()  # flags that do not fit, what the file lacks
 
     @property
     def runnable(self) -> bool:
         """True when infer can feed images to the model."""
-        return not self.problems
+        return self.breach(Use.INFER) is None
 
-    def require_runnable(self) -> None:
-        """Raise the first problem as a CnnkitError."""
-        if self.problems:
-            raise CnnkitError(f"{self.path}: {self.problems[0]}")
+    def breach(self, use: Use) -> str | None:
+        """The error line for the first of `use`'s rules this file and flags break, or None."""
+        for rule in RULES[use]:
+            message = rule_breach(self, rule, use)
+            if message is not None:
+                return message if rule == "flags" else f"{self.path}: {message}"
+        return None
+
+    def require(self, use: Use) -> Plan:
+        """The plan for `use`: this interpretation, checked against its rules (else CnnkitError)."""
+        message = self.breach(use)
+        if message is not None:
+            raise CnnkitError(message)
+        decided = {f.name: getattr(self, f.name) for f in dataclasses.fields(Interpretation)}
+        return Plan(**decided, use=use)
 
     def input_info(self, name: str | None = None) -> TensorInfo:
         """The TensorInfo of `name` (default: the image input)."""
@@ -134,8 +186,31 @@ class Interpretation:
             "reasons": self.reasons,
             "assumed": list(self.assumed),
             "runnable": self.runnable,
-            "problems": list(self.problems),
+            "problems": [p.message for p in self.problems if p.rule != "flags"],
         }
+
+
+@dataclass(frozen=True)
+class Plan(Interpretation):
+    """An Interpretation checked for one Use: for every use but INSPECT it has an image input."""
+
+    use: Use = Use.INSPECT
+
+    @property
+    def image(self) -> TensorInfo:
+        """The input images go into."""
+        return self.input_info()
+
+
+def rule_breach(interp: Interpretation, rule: str, use: Use) -> str | None:
+    """What breaks `rule` (a RULES entry) for this file, or None."""
+    if rule == "single-input" and len(interp.inputs) > 1:
+        names = ", ".join(t.name for t in interp.inputs)
+        return f"{use.value} takes single-input models; this one has {names}"
+    if rule == "float32" and interp.input_dtype != "float32":
+        image, dtype = interp.image_input, interp.input_dtype
+        return f"input {image!r} is {dtype}; {use.value} takes float32 models"
+    return next((p.message for p in interp.problems if p.rule == rule), None)
 
 
 FLAG_OF = {
@@ -150,8 +225,14 @@ FLAG_OF = {
 }
 
 
+def plan_for(path: str | Path, use: Use, flags: SpecFlags | None = None) -> Plan:
+    """The checked plan for a verb's use of a file: what it feeds and reads (or CnnkitError)."""
+    return interpret(path, flags).require(use)
+
+
 def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretation:
-    """Read an ONNX file once and decide how images go in and results come out."""
+    """Read an ONNX file once and decide how images go in and results come out (never raises
+    for flags: they and the file's gaps are `problems`, checked by `require`)."""
     flags = flags or SpecFlags()
     path = Path(path)
     proto = load_onnx(path, load_external_data=False)
@@ -171,9 +252,10 @@ def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretatio
     )
     decider = Decider(meta, flags)
     image = decider.image_input(inputs)
-    out = decider.output(outputs, ending_op(proto, decider.chosen_output(outputs)))
+    name = decider.chosen_output(outputs)
+    out = decider.output(outputs, name, ending_op(proto, name))
     if image is not None and out is not None:
-        decider.labels(outputs)
+        decider.labels(out)
     spec = decider.spec()
     return Interpretation(
         **facts,

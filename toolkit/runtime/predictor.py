@@ -25,7 +25,7 @@ from toolkit.runtime.guards import (
     require_regular,
 )
 from toolkit.runtime.inputs import InputItem
-from toolkit.runtime.interpret import NUMPY_DTYPES, Interpretation, interpret, settle
+from toolkit.runtime.interpret import NUMPY_DTYPES, Plan, Use, plan_for, settle
 from toolkit.runtime.masks import to_original
 from toolkit.runtime.options import PredictorOptions
 from toolkit.runtime.postprocess import (
@@ -43,7 +43,13 @@ from toolkit.runtime.preprocess import (
     prepare,
     prepare_array,
 )
-from toolkit.runtime.session import LOAD_ERRORS, SessionHandle, open_session, run_batch
+from toolkit.runtime.session import (
+    LOAD_ERRORS,
+    SessionHandle,
+    check_request,
+    open_session,
+    run_batch,
+)
 
 # save_mask(key, mask at original size, decoded) -> what the row's "mask" holds
 MaskSink = Callable[[str, np.ndarray, Decoded], object]
@@ -55,9 +61,9 @@ class Predictor:
     Options come as one PredictorOptions, or as its fields by keyword
     (`Predictor("model.onnx", device="cpu", topk=3)`); keywords apply on top of `options`.
 
-    How images go in and outputs are read comes from `interpret` (cnnkit metadata, else
-    the graph, else flags); one test run on a synthetic image settles what the file leaves
-    open and proves the model runs before any caller writes anything.
+    How images go in and outputs are read is the Use.INFER plan (`plan_inference`: cnnkit
+    metadata, else the graph, else flags); one test run on a synthetic image settles what
+    the file leaves open and proves the model runs before any caller writes anything.
     """
 
     def __init__(
@@ -70,28 +76,20 @@ class Predictor:
     ):
         """`keywords` are PredictorOptions fields by name (device, size, topk, ...)."""
         options = (options or PredictorOptions()).updated(**keywords)
-        if options.topk < 1:
-            raise CnnkitError(f"--topk {options.topk}: must be at least 1")
         self.options = options
-        flags, max_pixels = options.spec, options.max_pixels
-        interp = interpret(model, flags)
-        interp.require_runnable()
+        plan = plan_inference(model, options)
         handle = open_session(model, options.session, quiet=quiet)
-        image = interp.input_info()
         self.handle: SessionHandle = dataclasses.replace(
-            handle, input_name=image.name, input_shape=list(image.shape)
+            handle, input_name=plan.image.name, input_shape=list(plan.image.shape)
         )
-        self.interpretation: Interpretation = interp
-        self.constants = load_constants(interp)
-        if flags.labels is not None:
-            check_label_count(flags.labels, interp.spec, list(interp.output_info().shape))
+        self.interpretation: Plan = plan
+        self.constants = load_constants(plan)
         self.topk = options.topk
-        self.max_pixels = max_pixels
-        check_spec(self.spec, max_pixels, self.handle.path)
-        self.decode_mode = check_decode_mode(options.decode)  # "full": the exact, bit-for-bit path
+        self.max_pixels = max_pixels = options.max_pixels
+        self.decode_mode = options.decode  # "full": the exact, bit-for-bit path
         if max_pixels and max_pixels > (Image.MAX_IMAGE_PIXELS or 0):
             Image.MAX_IMAGE_PIXELS = max_pixels  # else Pillow's own guard refuses first
-        self.interpretation = settle(interp, self.infer([self.test_input()]))
+        self.interpretation = settle(plan, self.infer([self.test_input()]))
         announced = self.interpretation.note_line()
         if announced and not quiet:
             note(announced)
@@ -229,16 +227,19 @@ class Predictor:
         return rows
 
 
-def check_label_count(labels, spec, output_shape: list) -> None:
-    """--labels must name every output class, no more, no fewer (when the model fixes K)."""
-    classes = output_shape[1] if len(output_shape) > 1 else None
-    if isinstance(classes, int) and len(spec.classes) != classes:
-        raise CnnkitError(
-            f"--labels {labels}: has {len(spec.classes)} names, the model has {classes} classes"
-        )
+def plan_inference(model: str | Path, options: PredictorOptions) -> Plan:
+    """The checked plan of an inference, before any session opens: the flags and the file
+    (Use.INFER) and that --device/--provider/--threads can run here (the engines' pre-flight)."""
+    if options.topk < 1:
+        raise CnnkitError(f"--topk {options.topk}: must be at least 1")
+    plan = plan_for(model, Use.INFER, options.spec)
+    check_spec(plan.spec, options.max_pixels, Path(model))
+    check_decode_mode(options.decode)
+    check_request(options.session)
+    return plan
 
 
-def load_constants(interp: Interpretation) -> dict[str, np.ndarray]:
+def load_constants(interp: Plan) -> dict[str, np.ndarray]:
     """The --feed arrays, checked against their inputs' shapes and cast to their dtypes."""
     constants = {}
     for name, path in interp.constants:

@@ -17,10 +17,9 @@ from pathlib import Path
 from toolkit.errors import CnnkitError
 from toolkit.progress import note, progress_bar
 from toolkit.runtime.inputs import InputItem, expand_inputs
-from toolkit.runtime.interpret import interpret
 from toolkit.runtime.masks import mask_image, mask_names, overlay_image, save_atomic
 from toolkit.runtime.options import PredictorOptions, routed, updated
-from toolkit.runtime.predictor import Predictor
+from toolkit.runtime.predictor import Predictor, plan_inference
 from toolkit.runtime.results import (
     RESULTS,
     ResultsWriter,
@@ -199,8 +198,9 @@ def run_inference(
         session = replace(options.session, threads=plan.threads, spinning=spinning)
         predictor = Predictor(model, replace(options, session=session), quiet=quiet)
     else:
-        # a bad file or one infer cannot feed fails here, not in actors (out not yet made)
-        interpret(model, options.spec).require_runnable()
+        # bad flags, a file infer cannot feed or a missing device fail here, not in the
+        # actors after --out is locked
+        plan_inference(model, options)
     output_folder(out_dir)
     with FolderLock(out_dir):
         for name in OUTPUT_FOLDERS:

@@ -143,6 +143,16 @@ def refuse_or_announce(request: ProviderRequest, wanted: str, allow_fallback: bo
     note(f"note: {message}; falling back to CPUExecutionProvider")
 
 
+def check_request(options: SessionOptions) -> None:
+    """Refuse, before any session opens, what open_session would refuse about the options."""
+    session_options(options)  # --threads, graph optimisation
+    request = request_providers(options.device, options.provider)
+    wanted = provider_name(request.providers[0])
+    missing = wanted not in ort.get_available_providers()
+    if missing and request.explicit and not options.allow_fallback:
+        refuse_or_announce(request, wanted, allow_fallback=False)  # raises
+
+
 def create_session(path: Path, options, providers) -> tuple[ort.InferenceSession, float]:
     """An InferenceSession and the seconds it took to create."""
     start = time.perf_counter()
