@@ -44,7 +44,7 @@ def test_flags_override_and_are_not_assumptions(tmp_path):
     interp = interpret(pooled(tmp_path / "m.onnx", [1, 3, "h", "w"]), flags)
     assert interp.spec.size == (20, 30) and interp.spec.mean == (0.5, 0.5, 0.5)
     assert interp.spec.classes == ("cat", "dog") and interp.spec.label(5) == "5"
-    assert set(interp.assumed) == {"reading"}  # logits: the only thing left to assume
+    assert set(interp.assumed) == {"reading", "resize"}  # what no flag here says
 
 
 def test_foreign_defaults_are_announced_in_one_line(tmp_path):
@@ -165,3 +165,26 @@ def test_named_input_sizes_keep_the_metadata_size_of_the_image_input():
     }
     assert input_sizes({"aux": (4,)}, names, "input", ModelMeta(), dims) == {"aux": (4,)}
     assert input_sizes((1, 16, 16), names, "input", meta, dims) == {"input": (1, 16, 16)}
+
+
+def test_a_layout_the_shape_contradicts_is_named_not_a_size_it_implies(tmp_path):
+    path = pooled(tmp_path / "m.onnx", [1, 3, 64, 64])
+    with pytest.raises(CnnkitError) as refused:
+        plan_for(path, Use.INFER, SpecFlags(layout="NHWC"))
+    message = str(refused.value)
+    assert "--layout NHWC: input" in message and "so it is NCHW" in message
+    assert "--input-size" not in message  # a flag the user never gave
+
+
+def test_the_resize_mode_is_a_decision_with_a_hint_for_imagenet_classifiers(tmp_path):
+    plain = interpret(pooled(tmp_path / "small.onnx", ["N", 3, 32, 32]))
+    assert plain.reasons["resize"].startswith("stretch") and "resize" in plain.assumed
+    assert "(stretch)" in plain.note_line() and "--resize" in plain.note_line()
+    imagenet = interpret(pooled(tmp_path / "in1k.onnx", ["N", 3, 224, 224], classes=1000))
+    assert "try --resize center-crop" in imagenet.reasons["resize"]
+    given = interpret(tmp_path / "in1k.onnx", SpecFlags(resize="center-crop"))
+    assert given.reasons["resize"] == "center-crop (--resize)" and "resize" not in given.assumed
+    meta = {"task": "classification", "input_size": [3, 32, 32], "mean": [0.5] * 3,
+            "std": [0.5] * 3, "classes": ["a", "b"]}  # fmt: skip
+    own = interpret(pooled(tmp_path / "own.onnx", ["N", 3, 32, 32], 2, meta))
+    assert own.reasons["resize"] == "stretch to HxW (as cnnkit trains)" and own.note_line() is None

@@ -223,9 +223,46 @@ class Decider:
                 return
             self.layout = layout
             self.decide("layout", f"{layout} (--layout)", False)
+            self.check_layout(image, layout)
             return
         self.layout, why = guess_layout(image.shape, meta_c)
         self.decide("layout", f"{self.layout}: {why}", self.meta.foreign)
+
+    def check_layout(self, image: TensorInfo, layout: str) -> None:
+        """A --layout that puts the channels on an axis the shape plainly says is not theirs."""
+        channel_axis = 1 if layout == "NCHW" else 3
+        other_axis = 4 - channel_axis
+        on, other = image.shape[channel_axis], image.shape[other_axis]
+        if fixed(on) and on not in (1, 3) and other in (1, 3):
+            actual = "NCHW" if other_axis == 1 else "NHWC"
+            self.problem(
+                "flags",
+                f"--layout {layout}: input {image.describe()} has {other} channels on axis "
+                f"{other_axis}, so it is {actual}; drop --layout or give --layout {actual}",
+            )
+
+    def decide_resize(self, out: TensorInfo | None) -> None:
+        """How an image reaches HxW: --resize, stretch for cnnkit's own files (as trained);
+        a foreign file that looks like an ImageNet classifier is told about center-crop."""
+        mode = self.flags.resize
+        if mode != "stretch":
+            self.decide("resize", f"{mode} (--resize)", False)
+        elif not self.meta.foreign:
+            self.decide("resize", "stretch to HxW (as cnnkit trains)", False)
+        elif self.looks_like_imagenet(out):
+            self.decide(
+                "resize",
+                "stretch to HxW; a 1000-class 224x224 classifier is likely torchvision-style "
+                "(resize 256, center crop 224): try --resize center-crop",
+                True,
+            )
+        else:
+            self.decide("resize", "stretch to HxW (no metadata says otherwise)", True)
+
+    def looks_like_imagenet(self, out: TensorInfo | None) -> bool:
+        """1000 classes out of a 3x224x224 input."""
+        classes = out.shape[-1] if out is not None and out.shape else None
+        return classes == 1000 and self.channels == 3 and tuple(self.size) == (224, 224)
 
     def decide_pixels(self, image: TensorInfo) -> None:
         """Channels, size, dtype and normalisation of the image input."""
@@ -264,9 +301,10 @@ class Decider:
             self.size = DEFAULT_SIZE
         for want, have, axis in ((self.size[0], h_dim, "H"), (self.size[1], w_dim, "W")):
             if fixed(have) and want != have:
+                given = "--input-size " if why == "--input-size" else f"size ({why}) "
                 self.problem(
                     "flags",
-                    f"--input-size {self.size[0]},{self.size[1]}: input {image.describe()} has a "
+                    f"{given}{self.size[0]}x{self.size[1]}: input {image.describe()} has a "
                     f"fixed {axis} of {have}",
                 )
         self.decide("size", f"{self.size[0]}x{self.size[1]} ({why})", assumed)

@@ -12,6 +12,7 @@ ROWS = (  # (label, reasons key) in the order a reader follows the data
     ("dtype", "dtype"),
     ("channels", "channels"),
     ("size", "size"),
+    ("resize", "resize"),
     ("mean / std", "mean_std"),
     ("output", "output"),
     ("reading", "reading"),
@@ -76,8 +77,8 @@ def render(interp: Interpretation) -> str:
         fed = ", ".join(f"{name}={path}" for name, path in interp.constants)
         lines.append(f"  {'constants':<11} {fed} (--feed)")
     if interp.assumed:
-        lines.append("  ([assumed]: decided without metadata; see --layout, --input-size, --mean, "
-                     "--std, --labels, --outputs, --output)")  # fmt: skip
+        lines.append("  ([assumed]: decided without metadata; see --layout, --input-size, "
+                     "--resize, --mean, --std, --labels, --outputs, --output)")  # fmt: skip
     return "\n".join(lines)
 
 

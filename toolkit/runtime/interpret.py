@@ -143,8 +143,8 @@ class Interpretation:
         labels = f"{len(s.classes)} labels" if s.classes else "class indices as labels"
         return (
             f"input {self.image_input!r} {self.layout} {self.input_dtype} "
-            f"{s.channels}x{s.size[0]}x{s.size[1]}, {pixels}; output {self.output!r} read as "
-            f"{self.reading}; {labels}"
+            f"{s.channels}x{s.size[0]}x{s.size[1]} ({s.resize}), {pixels}; "
+            f"output {self.output!r} read as {self.reading}; {labels}"
         )
 
     def note_line(self) -> str | None:
@@ -222,6 +222,7 @@ FLAG_OF = {
     "output": "--output",
     "reading": "--outputs",
     "labels": "--labels",
+    "resize": "--resize",
 }
 
 
@@ -256,6 +257,7 @@ def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretatio
     out = decider.output(outputs, name, ending_op(proto, name))
     if image is not None and out is not None:
         decider.labels(out)
+    decider.decide_resize(out)
     spec = decider.spec()
     return Interpretation(
         **facts,
