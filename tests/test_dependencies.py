@@ -70,6 +70,18 @@ TORCH_FREE += [
     "toolkit.bench_eager",
 ]
 TORCH_FREE += [
+    "toolkit.data",
+    "toolkit.data.sources",
+    "toolkit.evaluate",
+    "toolkit.evaluate.pipeline",
+    "toolkit.evaluate.results",
+    "toolkit.evaluate.outputs",
+    "toolkit.evaluate.plot",
+    "toolkit.evaluate.text",
+    "toolkit.eval_torch",
+    "toolkit.commands.eval",
+]
+TORCH_FREE += [
     "toolkit.profile",
     "toolkit.profile.graph",
     "toolkit.profile.counting",

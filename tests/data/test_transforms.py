@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from toolkit.data import (
-    Augment,
-    BatchKey,
-    BatchKeySampler,
-    build_dataset,
-    dataset_stats,
-    split_arrays,
-)
-from toolkit.data.transforms import jitter, normalize, random_crop, random_hflip
+from toolkit.data import split_arrays
+from toolkit.data.dataset import BatchKey, BatchKeySampler, build_dataset, dataset_stats
+from toolkit.data.transforms import Augment, jitter, normalize, random_crop, random_hflip
 
 
 def labelled_batch(n=6, h=10, w=12):

@@ -7,6 +7,7 @@ imports (torch, onnxruntime) happen inside the commands, so `--help` starts fast
 from toolkit.commands.bench import bench_cmd, compare_cmd
 from toolkit.commands.demo import demo_cmd
 from toolkit.commands.diff import diff_cmd
+from toolkit.commands.eval import eval_cmd
 from toolkit.commands.export import export_cmd, quantize_cmd
 from toolkit.commands.infer import infer_cmd
 from toolkit.commands.inspect import inspect_cmd
@@ -24,6 +25,7 @@ COMMANDS = [
     profile_cmd,
     inspect_cmd,
     diff_cmd,
+    eval_cmd,
     infer_cmd,
     serve_cmd,
     bench_cmd,

@@ -211,6 +211,14 @@ def predictor_group(*, graph_opt: bool = False, target: str = "options"):
     return group(target, build_predictor, decorators)
 
 
+def build_model_options(**values):
+    """PredictorOptions from the session and input flags alone (eval reads raw outputs)."""
+    from toolkit.runtime.options import PredictorOptions
+
+    session = build_session(**{k: values.pop(k) for k in SESSION_FLAGS if k in values})
+    return PredictorOptions(session=session, spec=build_spec(**values))
+
+
 SESSION_FLAGS = ("device", "provider", "allow_fallback", "threads", "spin", "graph_opt")
 
 

@@ -1,25 +1,7 @@
-"""Datasets (torch side): built-in digits and digit-scenes, image folders, batch transforms."""
+"""Datasets: built-in digits and digit-scenes and image folders as uint8 arrays (torch-free,
+so `cnnkit eval` reads them on the runtime extra); the torch side (ArrayDataset, the
+samplers, batch transforms) lives in toolkit.data.dataset and toolkit.data.transforms."""
 
-from toolkit.data.dataset import (
-    ArrayDataset,
-    BatchKey,
-    BatchKeySampler,
-    build_dataset,
-    dataset_stats,
-    default_augment,
-)
 from toolkit.data.sources import Source, parse_source, split_arrays
-from toolkit.data.transforms import Augment
 
-__all__ = [
-    "ArrayDataset",
-    "Augment",
-    "BatchKey",
-    "BatchKeySampler",
-    "Source",
-    "build_dataset",
-    "dataset_stats",
-    "default_augment",
-    "parse_source",
-    "split_arrays",
-]
+__all__ = ["Source", "parse_source", "split_arrays"]

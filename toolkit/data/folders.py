@@ -72,7 +72,18 @@ def existing_root(path: str, scheme: str) -> Path:
 def folder_arrays(
     path: str, split: str, size: tuple[int, int, int], seed: int
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """ImageFolder layout -> (images NHWC uint8, int64 targets, classes) for one split.
+    """ImageFolder layout -> (images NHWC uint8, int64 targets, classes) for one split."""
+    label = f"folder:{path}"
+    files, targets, classes = folder_files(path, split, seed)
+    images, kept, skipped = read_images(files, size)
+    report_skipped(label, skipped)
+    if not kept:
+        raise CnnkitError(f"{label}: no readable images in the {split} split")
+    return images, targets[kept], classes
+
+
+def folder_files(path: str, split: str, seed: int) -> tuple[list[Path], np.ndarray, list[str]]:
+    """The files of one split of an ImageFolder layout, their class indices, and the classes.
 
     PATH/<class>/* is split 70/15/15 with `seed`, class by class; PATH/train/<class>/*
     (with val/ and optionally test/) uses the given splits, test falling back to val.
@@ -87,16 +98,11 @@ def folder_arrays(
             raise CnnkitError(f"{label}: has train/ but no {part}/ folder")
         classes = [p.name for p in class_folders(root / "train", f"{label}/train")]
         files, targets = labelled_files(root / part, classes)
-    else:
-        classes = [p.name for p in class_folders(root, label)]
-        files, targets = labelled_files(root, classes)
-        index = stratified_indices(targets, split, seed)
-        files, targets = [files[i] for i in index], targets[index]
-    images, kept, skipped = read_images(files, size)
-    report_skipped(label, skipped)
-    if not kept:
-        raise CnnkitError(f"{label}: no readable images in the {split} split")
-    return images, targets[kept], classes
+        return files, targets, classes
+    classes = [p.name for p in class_folders(root, label)]
+    files, targets = labelled_files(root, classes)
+    index = stratified_indices(targets, split, seed)
+    return [files[i] for i in index], targets[index], classes
 
 
 def labelled_files(root: Path, classes: list[str]) -> tuple[list[Path], np.ndarray]:
@@ -194,6 +200,28 @@ def _inferred_classes(root: Path, path: str) -> tuple[str, ...]:
     return ("background", *(str(k) for k in range(1, largest + 1)))
 
 
+def voc_split(
+    path: str, split: str, seed: int, names: tuple[str, ...] | None = None
+) -> tuple[list[tuple[Path, Path]], LabelMap | None, list[str]]:
+    """(image, mask) pairs of one split, the label map decoding colour masks, the classes."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}")
+    label = f"voc:{path}"
+    pairs, lists = voc_pairs(existing_root(path, "voc"), label)
+    declared = voc_labels(path, names)
+    labels = declared if declared.source else None  # inferred names check nothing
+    return split_pairs(pairs, lists, split, seed, label), labels, list(declared.names)
+
+
+def voc_sample(
+    image_path: Path, mask_path: Path, labels: LabelMap | None, size: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One pair at `size`: uint8 HWC image, uint8 label map; ImageError/ValueError if unreadable."""
+    image = to_hwc(open_image(image_path), size)
+    mask = mask_to_hw(decode_mask(open_image(mask_path), labels, mask_path), size)
+    return image, mask
+
+
 def voc_arrays(
     path: str,
     split: str,
@@ -202,19 +230,12 @@ def voc_arrays(
     names: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """VOC-style folder -> (images NHWC uint8, uint8 label maps (N,H,W), classes)."""
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}")
     label = f"voc:{path}"
-    root = existing_root(path, "voc")
-    pairs, lists = voc_pairs(root, label)
-    declared = voc_labels(path, names)
-    labels = declared if declared.source else None  # inferred names check nothing
-    chosen = split_pairs(pairs, lists, split, seed, label)
+    chosen, labels, classes = voc_split(path, split, seed, names)
     images, masks, skipped = [], [], []
     for image_path, mask_path in chosen:
         try:
-            image = to_hwc(open_image(image_path), size)
-            mask = mask_to_hw(decode_mask(open_image(mask_path), labels, mask_path), size)
+            image, mask = voc_sample(image_path, mask_path, labels, size)
         except UNREADABLE:
             skipped.append(image_path.name)
             continue
@@ -223,4 +244,4 @@ def voc_arrays(
     report_skipped(label, skipped)
     if not images:
         raise CnnkitError(f"{label}: no readable image/mask pairs in the {split} split")
-    return np.stack(images), np.stack(masks), list(declared.names)
+    return np.stack(images), np.stack(masks), classes

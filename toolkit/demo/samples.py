@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from toolkit.export.evaluate import confusion_matrix, mean_iou
+from toolkit.evaluate.metrics import confusion_matrix, mean_iou
 
 BROKEN = {
     "zero-bytes.png": b"",

@@ -193,7 +193,7 @@ class Agreement:
 
     def update(self, a: np.ndarray, b: np.ndarray, targets) -> None:
         """Fold in one batch of outputs [N, K] or [N, K, H, W]."""
-        from toolkit.export.evaluate import confusion_matrix
+        from toolkit.evaluate.metrics import confusion_matrix
 
         pa, pb = a.argmax(1), b.argmax(1)
         self.same += int((pa == pb).sum())
@@ -212,7 +212,7 @@ class Agreement:
 
     def summary(self) -> dict:
         """Plain numbers for the report."""
-        from toolkit.export.evaluate import mean_iou
+        from toolkit.evaluate.metrics import mean_iou
 
         share = self.same / max(self.total, 1)
         if self.task == "segmentation":

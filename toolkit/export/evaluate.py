@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from onnxruntime import InferenceSession
 
+from toolkit.evaluate.metrics import confusion_matrix, mean_iou
 from toolkit.export.calibration import Samples
-from toolkit.runtime.masks import IGNORE
 from toolkit.runtime.session import open_session
 from toolkit.timing import time_runs
 
@@ -48,22 +48,6 @@ def latency_ms(session: InferenceSession, sample: np.ndarray, runs: int = LATENC
     feed = {session.get_inputs()[0].name: np.repeat(sample[None], fixed_batch(session) or 1, 0)}
     measurement = time_runs(lambda: session.run(None, feed), warmup=2, iterations=runs)
     return measurement.stats.p50_ms
-
-
-def confusion_matrix(pred: np.ndarray, target: np.ndarray, num_classes: int) -> np.ndarray:
-    """[K, K] counts of (target, predicted) class pairs; target pixels of 255 are ignored."""
-    keep = target != IGNORE
-    p, t = pred[keep].astype(np.int64), target[keep].astype(np.int64)
-    counts = np.bincount(t * num_classes + p, minlength=num_classes**2)
-    return counts.reshape(num_classes, num_classes)
-
-
-def mean_iou(confusion: np.ndarray) -> float:
-    """Mean IoU over the classes present in prediction or target (0.0 when none is)."""
-    hits = np.diag(confusion)
-    union = confusion.sum(0) + confusion.sum(1) - hits
-    present = union > 0
-    return float((hits[present] / union[present]).mean()) if present.any() else 0.0
 
 
 def score(

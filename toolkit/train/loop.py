@@ -18,17 +18,16 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from toolkit import models
-from toolkit.data import (
+from toolkit.data import parse_source, split_arrays
+from toolkit.data.dataset import (
     ArrayDataset,
-    Augment,
     BatchKeySampler,
     build_dataset,
     dataset_stats,
     default_augment,
-    parse_source,
-    split_arrays,
 )
 from toolkit.data.images import IGNORE
+from toolkit.data.transforms import Augment
 from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
 from toolkit.progress import note, progress_bar
