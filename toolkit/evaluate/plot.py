@@ -40,7 +40,8 @@ def draw_panel(axes, score: ModelScore) -> None:
     keep = most_confused(confusion) if k > SHOWN_CLASSES else np.arange(k)
     shares = normalised(confusion)[np.ix_(keep, keep)]
     names = [score.classes[i] for i in keep]
-    axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    axes.figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of the true class")
     axes.set_xticks(range(len(keep)), names, rotation=90, fontsize=7)
     axes.set_yticks(range(len(keep)), names, fontsize=7)
     axes.set_xlabel("predicted")
