@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from toolkit.evaluate.metrics import confusion_matrix, mean_iou
+from toolkit.evaluate.metrics import accuracy, confusion_matrix, mean_iou
 
 BROKEN = {
     "zero-bytes.png": b"",
@@ -55,11 +55,18 @@ def write_broken_files(folder: Path, good_png: Path) -> list[Path]:
 
 
 def score_classification(rows: list[dict], truth: dict[str, str]) -> dict:
-    """Accuracy of `infer` rows against the truth of the files that have one."""
+    """Accuracy of `infer` rows against the truth of the files that have one (eval's
+    counting: a scored file whose row failed counts as wrong)."""
     scored = [r for r in rows if Path(r["path"]).name in truth]
-    ok = [r for r in scored if r["status"] == "ok"]
-    correct = sum(r["label"] == truth[Path(r["path"]).name] for r in ok)
-    return {"images": len(scored), "accuracy": correct / max(len(ok), 1), **failures(rows)}
+    names = sorted(set(truth.values()) | {r["label"] for r in scored if r["status"] == "ok"})
+    index = {name: k for k, name in enumerate(names)}
+    target = [index[truth[Path(r["path"]).name]] for r in scored]
+    ok = [i for i, r in enumerate(scored) if r["status"] == "ok"]
+    pred = np.asarray([index[scored[i]["label"]] for i in ok], np.int64)
+    confusion = confusion_matrix(pred, np.asarray([target[i] for i in ok], np.int64), len(names))
+    failed = [t for t, r in zip(target, scored, strict=True) if r["status"] != "ok"]
+    missed = np.bincount(np.asarray(failed, np.int64), minlength=len(names))
+    return {"images": len(scored), "accuracy": accuracy(confusion, missed), **failures(rows)}
 
 
 def score_segmentation(rows: list[dict], truth: dict[str, str], out_dir: Path, k: int) -> dict:
@@ -75,7 +82,7 @@ def score_segmentation(rows: list[dict], truth: dict[str, str], out_dir: Path, k
     return {
         "images": sum(Path(r["path"]).name in truth for r in rows),
         "miou": mean_iou(confusion),
-        "pixel_accuracy": float(np.diag(confusion).sum() / max(confusion.sum(), 1)),
+        "pixel_accuracy": accuracy(confusion),
         **failures(rows),
     }
 
