@@ -99,3 +99,18 @@ def digit_folder(root: Path, per_class: int = 3, classes=range(10)) -> Path:
         for n, i in enumerate(chosen):
             Image.fromarray(np.asarray(images[i])[..., 0]).save(folder / f"{n}.png")
     return root
+
+
+def scene_voc(root: Path, count: int = 6) -> Path:
+    """ROOT/images/*.png + ROOT/masks/*.png + classes.txt: digit-scenes test scenes at 48x48
+    as a VOC-style folder (every image in every split: ImageSets would pick some)."""
+    from toolkit.data.scenes import CLASSES
+
+    images, masks, _ = split_arrays("digit-scenes", "test", (1, 48, 48), 0)
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(count):
+        Image.fromarray(np.asarray(images[i])[..., 0]).save(root / "images" / f"{i}.png")
+        Image.fromarray(np.asarray(masks[i])).save(root / "masks" / f"{i}.png")
+    (root / "classes.txt").write_text("\n".join(CLASSES) + "\n")
+    return root

@@ -12,6 +12,9 @@ from toolkit.commands.options import build_model_options, group, input_options, 
 from toolkit.errors import CnnkitError
 
 SHOWN = 20  # failures and misclassified files listed on stderr
+DATA_HELP = "digits, digit-scenes, folder:PATH, voc:PATH, or a .csv/.jsonl of path,label."
+SPLIT_HELP = "train, val, test, or all (folders, voc: folders and lists)."
+SEED_HELP = "The seed that split the data (train --seed)."
 OWN_FLAGS = ("batch_size", "label_map", "out", "plot", "quiet")
 
 
@@ -52,12 +55,9 @@ def eval_group():
 
 @click.command("eval")
 @click.argument("models", nargs=-1)
-@click.option("--data", "source", required=True, help="digits, digit-scenes, folder:PATH, "
-              "voc:PATH, or a .csv/.jsonl of path,label.")  # fmt: skip
-@click.option("--split", default="test", show_default=True,
-              help="train, val, test, or all (folders and lists).")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="The seed that split the data (train --seed).")  # fmt: skip
+@click.option("--data", "source", required=True, help=DATA_HELP)
+@click.option("--split", default="test", show_default=True, help=SPLIT_HELP)
+@click.option("--seed", type=int, default=0, show_default=True, help=SEED_HELP)
 @click.option("--results", type=click.Path(), help="Score this results.jsonl instead of models.")
 @eval_group()
 @json_option

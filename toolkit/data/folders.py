@@ -203,14 +203,16 @@ def _inferred_classes(root: Path, path: str) -> tuple[str, ...]:
 def voc_split(
     path: str, split: str, seed: int, names: tuple[str, ...] | None = None
 ) -> tuple[list[tuple[Path, Path]], LabelMap | None, list[str]]:
-    """(image, mask) pairs of one split, the label map decoding colour masks, the classes."""
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}")
+    """(image, mask) pairs of one split ("all": every pair), the label map decoding colour
+    masks, the classes."""
+    if split not in (*SPLITS, "all"):
+        raise ValueError(f"split must be one of {SPLITS} or all")
     label = f"voc:{path}"
     pairs, lists = voc_pairs(existing_root(path, "voc"), label)
     declared = voc_labels(path, names)
     labels = declared if declared.source else None  # inferred names check nothing
-    return split_pairs(pairs, lists, split, seed, label), labels, list(declared.names)
+    chosen = pairs if split == "all" else split_pairs(pairs, lists, split, seed, label)
+    return chosen, labels, list(declared.names)
 
 
 def voc_sample(

@@ -105,10 +105,10 @@ def load_split(data: EvalData, size: tuple[int, int, int]) -> Split:
     parsed = parse_source(data.source)
     if parsed.kind == "folder":
         return classified_files(*labelled_files_of(data), size, data.source)
-    if data.split == "all":
-        raise CnnkitError(f"--split all: {data.source} has fixed train/val/test splits; pick one")
     if parsed.kind == "voc":
         return voc_samples(data, parsed.path, size)
+    if data.split == "all":
+        raise CnnkitError(f"--split all: {data.source} has fixed train/val/test splits; pick one")
     images, targets, classes = split_arrays(data.source, data.split, size, data.seed)
     keys = [f"{data.source}:{data.split}#{i}" for i in range(len(images))]
     return Split(parsed.task, list(classes), keys, np.asarray(images), np.asarray(targets))
