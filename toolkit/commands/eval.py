@@ -33,7 +33,7 @@ def eval_group():
         build,
         [
             *session_options(graph_opt=True),
-            *input_options(),
+            *input_options(resize=False),
             click.option(
                 "--batch-size", "-b", type=int, default=32, show_default=True, help="Batch size."
             ),

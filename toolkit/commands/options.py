@@ -114,8 +114,16 @@ def build_session(*, device, provider, allow_fallback, threads, spin=None, graph
 INPUT_SIZE_HELP = "C,H,W input size (foreign models; override). C=1 feeds gray images."
 
 
-def input_options() -> list:
-    """The flags of SpecFlags (shared by input_group and predictor_group)."""
+def input_options(*, resize: bool = True) -> list:
+    """The flags of SpecFlags (shared by input_group and predictor_group); without --resize
+    for eval, which reads images as training does (stretched to the input size)."""
+    resize_option = click.option(
+        "--resize",
+        type=click.Choice(["stretch", "center-crop", "letterbox"]),
+        default="stretch",
+        show_default=True,
+        help="How images reach the input size (center-crop: shorter side).",
+    )
     return [
         click.option("--input-size", "input_size", type=SizeParam(3), help=INPUT_SIZE_HELP),
         renamed("--size", "--input-size C,H,W", "old_size", type=SizeParam(2)),
@@ -123,13 +131,7 @@ def input_options() -> list:
         click.option("--std", help="Per-channel std in 0..1, e.g. 0.229,0.224,0.225."),
         click.option("--labels", type=click.Path(), help="Text file of class names, one per line."),
         click.option("--gray", is_flag=True, help="Feed 1-channel gray images (foreign models)."),
-        click.option(
-            "--resize",
-            type=click.Choice(["stretch", "center-crop", "letterbox"]),
-            default="stretch",
-            show_default=True,
-            help="How images reach the input size (center-crop: shorter side).",
-        ),
+        *([resize_option] if resize else []),
         click.option(
             "--layout",
             type=click.Choice(["NCHW", "NHWC"], case_sensitive=False),
@@ -180,7 +182,7 @@ def build_spec(**values):
         std=parse_floats(values["std"], "--std"),
         labels=values["labels"],
         gray=values["gray"],
-        resize=values["resize"],
+        resize=values.get("resize", "stretch"),
         layout=values["layout"],
         outputs=values["reading"],
         output=values["output"],

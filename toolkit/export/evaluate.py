@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from onnxruntime import InferenceSession
 
-from toolkit.evaluate.metrics import confusion_matrix, mean_iou
+from toolkit.evaluate.metrics import accuracy, confusion_matrix, mean_iou
 from toolkit.export.calibration import Samples
 from toolkit.runtime.session import open_session
 from toolkit.timing import time_runs
@@ -53,12 +53,11 @@ def latency_ms(session: InferenceSession, sample: np.ndarray, runs: int = LATENC
 def score(
     pred: np.ndarray, targets: np.ndarray | None, task: str, num_classes: int
 ) -> float | None:
-    """Top-1 accuracy or mean IoU against the targets; None without targets."""
+    """Top-1 accuracy or mean IoU against the targets (eval's counting); None without targets."""
     if targets is None:
         return None
-    if task == "segmentation":
-        return mean_iou(confusion_matrix(pred, targets, num_classes))
-    return float((pred == targets).mean())
+    confusion = confusion_matrix(pred, targets, num_classes)
+    return mean_iou(confusion) if task == "segmentation" else accuracy(confusion)
 
 
 def side_by_side(
