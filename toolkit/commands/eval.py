@@ -65,8 +65,8 @@ def eval_cmd(models, source, split, seed, results, settings, as_json):
     """Accuracy of models on labelled data: top-1/top-5, per-class P/R/F1 and
     the confusion matrix (segmentation: mIoU, per-class IoU, pixel accuracy).
 
-    MODELS are .onnx files (fp32, fp16, INT8), .ort files, run folders or
-    .pt checkpoints (these run on torch); several are scored on the same
+    MODELS are .onnx files (fp32, fp16, INT8), run folders or .pt
+    checkpoints (these run on torch); several are scored on the same
     images, with deltas against the first and their agreement. Images are
     read and resized as `train` reads them, so a run scores what train
     reported for the same --split and --seed. The data's classes are
