@@ -24,7 +24,8 @@ def test_int8_and_fp32_in_one_call_print_their_ratio(lenet):
     result = run_cli("bench", lenet["onnx"], lenet["int8"], *FAST)
     assert result.returncode == 0, result.stderr
     # a ratio, or 'unstable' when the machine's noise makes one meaningless (tests/bench/test_text)
-    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("model.int8.onnx "))
+    verdicts = [ln for ln in result.stdout.splitlines() if "(p50, batch 1" in ln]
+    (line,) = [ln for ln in verdicts if ln.startswith("lenet/model.int8.onnx ")]
     assert "lenet/model.onnx" in line and "(p50, batch 1, 1 threads, cpu)" in line
     assert " faster than " in line or " slower than " in line or ": unstable " in line
 
