@@ -8,7 +8,7 @@ PYTEST := $(PY) -m pytest
 # e.g. make demo DEMO_ARGS=--quick
 DEMO_ARGS ?=
 
-.PHONY: install demo test test-slow lint bench clean
+.PHONY: install demo test test-slow test-edge lint bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,12 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(PYTEST) -q -m slow
+
+# An aarch64 kit installed and run in an arm64 Debian rootfs under proot + qemu, offline
+# (docs/edge.md). Needs root and qemu-user-static, debootstrap, proot; the rootfs is built
+# once (~10 min) into ~/.cache/cnnkit/edge. Not part of .ci/run (it would pass 60 min).
+test-edge: $(STAMP)
+	sh tests/edge/arm64.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -106,6 +106,21 @@ TORCH_FREE += [
     "toolkit.serve.loadreport",
     "toolkit.commands.serve",
 ]
+TORCH_FREE += [
+    "toolkit.edge",
+    "toolkit.edge.bundle",
+    "toolkit.edge.doctor",
+    "toolkit.edge.installer",
+    "toolkit.edge.kitinfo",
+    "toolkit.edge.machine",
+    "toolkit.edge.manifest",
+    "toolkit.edge.probe",
+    "toolkit.edge.samples",
+    "toolkit.edge.targets",
+    "toolkit.edge.verify",
+    "toolkit.edge.wheelhouse",
+    "toolkit.commands.edge",
+]
 TORCH_FREE += ["toolkit.export", "toolkit.export.quantize", "toolkit.export.render"]
 TORCH_FREE += ["toolkit.export.auto", "toolkit.commands.diff"]
 TORCH_FREE += ["toolkit.export.options", "toolkit.export.qdq", "toolkit.export.calibration"]

@@ -7,6 +7,7 @@ imports (torch, onnxruntime) happen inside the commands, so `--help` starts fast
 from toolkit.commands.bench import bench_cmd, compare_cmd
 from toolkit.commands.demo import demo_cmd
 from toolkit.commands.diff import diff_cmd
+from toolkit.commands.edge import bundle_cmd, doctor_cmd, verify_cmd
 from toolkit.commands.eval import eval_cmd
 from toolkit.commands.export import export_cmd, quantize_cmd
 from toolkit.commands.infer import infer_cmd
@@ -30,5 +31,8 @@ COMMANDS = [
     serve_cmd,
     bench_cmd,
     compare_cmd,
+    bundle_cmd,
+    verify_cmd,
+    doctor_cmd,
     demo_cmd,
 ]
