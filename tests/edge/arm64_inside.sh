@@ -13,7 +13,7 @@ timed() {
 }
 check() { "$BIN/python" -c "$1" || { say "FAILED: $2"; exit 1; }; }
 
-say "$(uname -m), $(python3 --version), glibc $(getconf GNU_LIBC_VERSION)"
+say "$(uname -m), $(python3 --version), $(getconf GNU_LIBC_VERSION)"
 timed "install.sh (venv, offline pip install, doctor, verify)" sh kit/install.sh
 
 timed "cnnkit doctor --json" sh -c "$BIN/cnnkit doctor --json > out/doctor.json"

@@ -15,6 +15,7 @@ from PIL import Image
 
 from toolkit.edge.kitinfo import SAMPLES
 from toolkit.errors import CnnkitError
+from toolkit.progress import note
 from toolkit.runtime.inputs import image_files
 from toolkit.runtime.predictor import Predictor
 
@@ -58,19 +59,31 @@ def stable(row: dict, tolerance: float) -> bool:
 
 
 def synthetic_samples(predictor: Predictor, kit: Path, folder: Path, tolerance: float) -> list:
-    """Write up to SAMPLES_PER_MODEL stable synthetic PNGs into `folder`; their rows."""
-    rows = []
+    """Write SAMPLES_PER_MODEL synthetic PNGs into `folder`, stable ones first; their rows.
+
+    A model whose answers are all close (a nearly uniform classifier, such as an untrained
+    one) gets its widest-margin candidates instead, announced."""
+    kept, spare = [], []
     for seed in range(CANDIDATES):
         path = folder / f"synthetic-{seed:02d}.png"
         synthetic_image(predictor, seed).save(path)
         (row,) = sample_rows(predictor, kit, [path])
         if stable(row, tolerance):
-            rows.append(row)
-        else:
-            path.unlink()
-        if len(rows) == SAMPLES_PER_MODEL:
+            kept.append((row, path))
+        elif row["status"] == "ok":
+            spare.append((row, path))
+        if len(kept) == SAMPLES_PER_MODEL:
             break
-    return rows
+    spare.sort(key=lambda item: -margin(item[0]))
+    fill = spare[: SAMPLES_PER_MODEL - len(kept)]
+    for _, path in spare[len(fill) :]:
+        path.unlink()
+    if fill:
+        note(
+            f"note: {folder.name}: {len(fill)} of its samples have a top-1 probability within "
+            f"{MARGIN} tolerances of the top-2 (no synthetic image gave a clear answer)"
+        )
+    return [row for row, _ in sorted(kept + fill, key=lambda item: item[1])]
 
 
 def given_samples(predictor: Predictor, kit: Path, folder: Path, images: Path) -> list[dict]:
