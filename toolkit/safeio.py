@@ -33,6 +33,13 @@ def file_mode() -> int:
     return 0o666 & ~mask
 
 
+def folder_mode() -> int:
+    """0777 less the process umask: what `mkdir` would create."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def finite(data):
     """`data` with every NaN or infinite float replaced by None (JSON null)."""
     if isinstance(data, float):

@@ -70,15 +70,16 @@ fake_cpu() {
 }
 fake_cpu
 
+# The kit is bound at the same path as on the host: proot 5.1 does not translate the path
+# of faccessat2 (glibc 2.33+'s access()), so click's path checks look at the host's files.
 inside() {
     mkdir -p "$WORK/out"
+    cp "$ROOT/tests/edge/arm64_inside.sh" "$WORK/inside.sh"
     unshare -n sh -c "ip link set lo up && exec env -i HOME=/root LANG=C.UTF-8 \
-        PATH=/usr/local/bin:/usr/bin:/bin proot -0 -q qemu-aarch64-static -r '$ROOTFS' \
-        -w /root -b /dev -b /proc -b /sys -b '$WORK/cpuinfo:/proc/cpuinfo' \
+        PATH=/usr/local/bin:/usr/bin:/bin EDGE_WORK='$WORK' proot -0 -q qemu-aarch64-static \
+        -r '$ROOTFS' -w / -b /dev -b /proc -b /sys -b '$WORK/cpuinfo:/proc/cpuinfo' \
         -b '$WORK/cpus:/sys/devices/system/cpu/possible' \
-        -b '$WORK/cpus:/sys/devices/system/cpu/present' \
-        -b '$WORK/kit:/root/kit' -b '$WORK/out:/root/out' \
-        -b '$ROOT/tests/edge/arm64_inside.sh:/root/inside.sh' /bin/sh /root/inside.sh"
+        -b '$WORK/cpus:/sys/devices/system/cpu/present' -b '$WORK' /bin/sh '$WORK/inside.sh'"
 }
 timed "inside the arm64 rootfs, no network (all steps)" inside
 say "passed: doctor reports aarch64 with NEON, verify passes (the x86 rows), infer/bench/serve run"

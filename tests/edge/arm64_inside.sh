@@ -2,8 +2,8 @@
 # Run by tests/edge/arm64.sh inside the arm64 rootfs (proot + qemu, no network): the kit's
 # install.sh, then doctor, verify, infer, bench and serve on 127.0.0.1, each checked.
 set -eu
-cd /root
-BIN=/root/kit/venv/bin
+cd "$EDGE_WORK"  # the kit and out/ are here, at the host's path
+BIN=$EDGE_WORK/kit/venv/bin
 say() { echo "test-edge (arm64): $*" >&2; }
 timed() {
     step=$1; shift
@@ -61,7 +61,9 @@ while not lines and time.time() < deadline:
 url = announced_url(lines[0])
 want = json.loads(open("kit/samples/expected.jsonl").readline())
 body = Path("kit", want["path"]).read_bytes()
-with urllib.request.urlopen(f"{url}/v1/models/lenet5/predict", body, timeout=300) as answer:
+ask = urllib.request.Request(
+    f"{url}/v1/models/lenet5/predict", body, {"Content-Type": "image/png"})
+with urllib.request.urlopen(ask, timeout=300) as answer:
     row = json.load(answer)
 assert row["label"] == want["label"], (row, want)
 print("serve: %s answered label %s, as on x86" % (url, row["label"]))

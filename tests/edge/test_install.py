@@ -18,6 +18,13 @@ from tests.helpers.edge import colour_classifier
 pytestmark = pytest.mark.slow
 
 
+def current_umask() -> int:
+    """This process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def install(kit, venv, cwd) -> subprocess.CompletedProcess:
     """Run KIT/install.sh VENV with no package index reachable, from `cwd`."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
@@ -50,6 +57,7 @@ def test_offline_install_verifies_without_torch(kit, tmp_path):
     assert probe.returncode != 0, "the kit's venv must not have torch"
     wheels = sorted(p.name.split("-")[0] for p in (kit / "wheels").iterdir())
     assert "onnxruntime" in wheels and "torch" not in wheels
+    assert kit.stat().st_mode & 0o777 == 0o777 & ~current_umask()
     info = json.loads((kit / "kit.json").read_text())
     assert info["glibc"] == "2.28" and info["platform"] == "linux-x86_64"
     infer = cnnkit("infer", kit / "models/mix.onnx", kit / "samples/mix", "--out", "preds",

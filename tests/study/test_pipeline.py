@@ -30,6 +30,7 @@ def test_report_files_and_sections(report):
         "int8_layers",
         "runner_vs_raw",
         "serve_vs_raw",
+        "idle_power",
         "photos_vs_raw",
         "decode_agreement",
         "achieved_vs_peak",
@@ -41,7 +42,7 @@ def test_report_files_and_sections(report):
                     "cnnkit serve vs raw", "GFLOP/s vs measured peak",
                     "runtime process vs torch process",
                     "Training images/s", "JPEGs vs raw session.run", "Scaled vs full JPEG",
-                    "Vector extensions", "Load average"):  # fmt: skip
+                    "Vector extensions", "Load average", "Low power between frames"):  # fmt: skip
         assert heading in markdown
     assert "quick mode" in markdown
 
@@ -62,6 +63,11 @@ def test_side_by_side_numbers_are_positive(report):
     assert big["meets_latency"] == (big["latency_overhead_ms"] <= big["latency_budget_ms"])
     assert small["batched"]["requests_per_s"] > 0 and small["single"]["mean_batch"] == 1
     assert runner["split"]["decode_ms_per_image"] > 0 and runner["split"]["workers"] >= 1
+    idle = s["idle_power"]
+    assert [side["spin"] for side in idle["serve"]] == [True, False]
+    assert all(side["cpu_s_per_request"] > 0 and side["requests"] >= 3 for side in idle["serve"])
+    assert all(0 <= side["idle_cpu_percent"] <= 100 * idle["threads"] for side in idle["serve"])
+    assert all(idle["arena"][side]["peak_rss_mb"] > 0 for side in ("on", "off"))
     photos = s["photos_vs_raw"]
     assert photos["runner_ips"] > 0 and photos["failed"] == 0 and photos["images"] == 8
     assert photos["full_decode"]["runner_ips"] > 0 and photos["mean_mb"] > 0

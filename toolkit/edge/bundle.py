@@ -26,7 +26,7 @@ from toolkit.edge.wheelhouse import download, own_wheel
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
 from toolkit.runtime.predictor import Predictor
-from toolkit.safeio import json_line, refuse_link, staging_folder, write_atomic
+from toolkit.safeio import folder_mode, json_line, refuse_link, staging_folder, write_atomic
 
 EXTRAS = ("runtime", "serve")
 
@@ -92,6 +92,7 @@ def bundle(models: list, out: str | Path, options: BundleOptions = BundleOptions
     staging = staging_folder(out.parent, f".{out.name}.partial-")
     try:
         kit = fill_kit(staging, chosen, extras, paths, options)
+        staging.chmod(folder_mode())  # mkdtemp's 0700 would keep others from reading the kit
         if out.exists():
             out.rmdir()
         os.replace(staging, out)

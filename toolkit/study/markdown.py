@@ -259,6 +259,35 @@ def serve_section(s: dict) -> list[str]:
     ]
 
 
+def idle_section(s: dict) -> list[str]:
+    """serve's CPU idle and per request at 5 req/s, spinning on and off; arena peak RSS."""
+    rows = [
+        ["--spin" if side["spin"] else "--no-spin", f(side["idle_cpu_percent"]),
+         f"{side['cpu_s_per_request'] * 1000:.1f}", f"{side['raw_cpu_s'] * 1000:.1f}",
+         f(side["per_request_ratio"]) + "x"]
+        for side in s["serve"]
+    ]  # fmt: skip
+    arena = s["arena"]
+    return [
+        f"## Low power between frames ({s['model']}, {size(s['input_size'])})",
+        "",
+        f"A real `cnnkit serve` process ({s['threads']} threads): its own CPU time with no "
+        f"traffic, then per request at {s['rate_per_s']:g} requests/s, one at a time; the "
+        f"ratio is over one raw session.run without spinning "
+        f"({s['raw_cpu_s_no_spin'] * 1000:.1f} ms of CPU). Goals: idle <= "
+        f"{s['idle_target_percent']:g}%, <= {s['per_request_target']:g}x.",
+        "",
+        *table(
+            ["server", "idle CPU %", "CPU ms/request", "raw CPU ms/run (same spin)", "ratio"], rows
+        ),  # fmt: skip
+        f"One session fed batches {arena['batches']}, onnxruntime's CPU memory arena on: "
+        f"peak RSS {f(arena['on']['peak_rss_mb'], 0)} MB, after the runs "
+        f"{f(arena['on']['final_rss_mb'], 0)} MB; off: {f(arena['off']['peak_rss_mb'], 0)} MB "
+        f"and {f(arena['off']['final_rss_mb'], 0)} MB.",
+        "",
+    ]
+
+
 def peak_section(s: PeakComparison) -> list[str]:
     """Achieved GFLOP/s vs the matmul peak."""
     peak = s.peak
@@ -343,6 +372,7 @@ def render_markdown(report: StudyReport) -> str:
     lines += int8_layers_section(s.int8_layers)
     lines += runner_section(s.runner_vs_raw)
     lines += serve_section(s.serve_vs_raw)
+    lines += idle_section(s.idle_power)
     lines += photos_section(s.photos_vs_raw)
     lines += agreement_section(s.decode_agreement)
     lines += peak_section(s.achieved_vs_peak)

@@ -8,7 +8,8 @@ onnxruntime's own Conv/MatMul peak, train a ResNet-18 briefly on digits (fit vs 
 loop), export and quantize it (int8 vs fp32 with top-1 agreement, then layer by layer
 with `cnnkit diff`), ResNet-18 at 224 through onnxruntime and torch eager, the runner
 from PNG files and from 12 MP JPEGs against raw session.run, scaled vs full JPEG decoding
-(LeNet-5 top-1 agreement), `cnnkit serve` under load against raw session.run, achieved
+(LeNet-5 top-1 agreement), `cnnkit serve` under load against raw session.run, serve's
+CPU when idle and at 5 requests/s (spinning on/off) and the arena's peak RSS, achieved
 GFLOP/s against the peak, and a fresh torch-free runtime process against a fresh torch
 process.
 """
@@ -27,6 +28,7 @@ from toolkit.progress import note
 from toolkit.runfolder import RunFolder
 from toolkit.study import comparisons, decode_cases
 from toolkit.study.cold_start import cold_starts
+from toolkit.study.idle_power import idle_power
 from toolkit.study.int8_layers import draw, int8_layerwise
 from toolkit.study.markdown import render_markdown
 from toolkit.study.plan import QUICK, StudyPlan
@@ -88,6 +90,8 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
     runner = comparisons.runner_vs_raw(eager_onnx, eager_size, plan, work)
     steps("cnnkit serve vs raw session.run; LeNet-5 batching vs --max-batch 1")
     serving = serve_vs_raw(eager_onnx, eager_size, plan, work)
+    steps("low power: serve idle and at 5 req/s, spinning on/off; arena peak RSS")
+    low_power = idle_power(eager_onnx, eager_size, plan, work)
     steps(f"runner on {plan.photos} JPEGs of {plan.photo_size[0]}x{plan.photo_size[1]}")
     photos = decode_cases.photos_vs_raw(eager_onnx, plan, work)
     steps("scaled vs full JPEG decoding: LeNet-5 top-1 on 12 MP digits")
@@ -113,6 +117,7 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
         int8_layers={"model": plan.digits_model, "int8_file": int8.int8_file, "diff": layers},
         runner_vs_raw={"model": eager_model, **runner},
         serve_vs_raw={"model": eager_model, **serving},
+        idle_power={"model": eager_model, "input_size": list(eager_size), **low_power},
         photos_vs_raw={"model": eager_model, **photos},
         decode_agreement=agreement,
         achieved_vs_peak=achieved,
@@ -131,7 +136,7 @@ def build_report(
     plan = plan or (QUICK if quick else StudyPlan())
     machine = describe_machine()  # before timing: load average and usable cores
     announce(machine["state"])
-    steps = Steps(total=10)
+    steps = Steps(total=11)
     with tempfile.TemporaryDirectory(prefix="cnnkit-bench-") as work:
         sections = measure_all(plan, Path(work), steps)
     machine["state_after"] = machine_state()

@@ -29,6 +29,8 @@ class StudyPlan:
     serve_batch: int = 16  # --max-batch at concurrency 16, and the raw batch it is held to
     serve_concurrency: int = 16
     serve_delay_ms: float = 5.0
+    idle_s: float = 10.0  # low-power section: serve with no traffic
+    rate_s: float = 10.0  # low-power section: requests at 5/s for this long
     small_batch: int = 64  # LeNet-5: --max-batch 64 vs 1 at concurrency 64
     small_concurrency: int = 64
     diff_samples: int = 64  # digits test images of the layer-by-layer int8 diff
@@ -55,6 +57,8 @@ QUICK = StudyPlan(
     serve_concurrency=4,
     small_batch=8,
     small_concurrency=8,
+    idle_s=1.0,
+    rate_s=1.0,
     photos=8,
     photos_full=8,
     photo_size=(800, 600),

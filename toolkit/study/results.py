@@ -101,6 +101,7 @@ class StudySections:
     int8_layers: dict
     runner_vs_raw: dict
     serve_vs_raw: dict
+    idle_power: dict
     photos_vs_raw: dict
     decode_agreement: dict
     achieved_vs_peak: PeakComparison

@@ -36,19 +36,27 @@ LATENCY_BUDGET_MS = 3.0  # serve p50 at concurrency 1 over raw batch-1 p50
 
 
 @contextlib.contextmanager
-def served(name: str, model: Path, *args: str) -> Iterator[str]:
-    """A `cnnkit serve` process on a free 127.0.0.1 port serving one model; its model URL."""
+def served_process(name: str, model: Path, *args: str) -> Iterator[tuple[str, int]]:
+    """A `cnnkit serve` process on a free 127.0.0.1 port serving one model: (model URL, pid)."""
     command = [sys.executable, "-m", "toolkit.cli", "serve", f"{name}={model}", "--quiet"]
     command += ["--host", "127.0.0.1", "--port", "0", *args]
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     try:
-        yield f"{announced_url(read_announcement(process.stderr))}/v1/models/{name}"
+        url = announced_url(read_announcement(process.stderr))
+        yield f"{url}/v1/models/{name}", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)
         process.stderr.close()
+
+
+@contextlib.contextmanager
+def served(name: str, model: Path, *args: str) -> Iterator[str]:
+    """A `cnnkit serve` process on a free 127.0.0.1 port serving one model; its model URL."""
+    with served_process(name, model, *args) as (url, _):
+        yield url
 
 
 def load(url: str, pngs: list[Path], concurrency: int, plan: StudyPlan) -> LevelResult:
