@@ -55,7 +55,7 @@ step "cnnkit doctor"
 "$$VENV/bin/cnnkit" doctor || fail "cnnkit doctor found a problem (above)"
 step "cnnkit verify $$KIT"
 "$$VENV/bin/cnnkit" verify "$$KIT" || fail "cnnkit verify failed (above)"
-step "done: $$VENV/bin/cnnkit infer $first_model IMAGES --out preds/"
+step "done: $$VENV/bin/cnnkit infer $$KIT/$first_model IMAGES --out preds/"
 """)
 
 
