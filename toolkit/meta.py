@@ -17,7 +17,8 @@ from toolkit.errors import CnnkitError
 
 META_PREFIX = "cnnkit."
 META_KEYS = ("format", "task", "classes", "input_size", "mean", "std", "model", "model_args")
-EXTRA_KEYS = ("precision",)  # written by quantize/convert after the contract's keys
+# written by quantize/convert and `export --embed-preprocess` after the contract's keys
+EXTRA_KEYS = ("precision", "self_contained")
 META_FORMAT = "1"
 CHECKPOINT_KEYS = ("model", "model_args", "task", "classes", "input_size", "mean", "std")
 MAX_COUNT = 1_000_000  # classes, channels, pixels per side: anything above is a damaged file
@@ -38,6 +39,7 @@ class ModelMeta:
     model_args: dict | None = None  # the builder's options
     format: str | None = None  # "1" in every file cnnkit writes
     precision: str | None = None  # "int8" | "fp16" for quantized or converted files
+    self_contained: bool | None = None  # True: uint8 NHWC pixels in, pre/post in the graph
 
     @property
     def foreign(self) -> bool:
@@ -132,6 +134,8 @@ def metadata_problem(key: str, value) -> str | None:
     """What is wrong with one cnnkit.* value, or None when it has the contract's shape."""
     if key in ("task", "model", "format", "precision"):
         return None if isinstance(value, str) else "expected a string"
+    if key == "self_contained":
+        return None if isinstance(value, bool) else "expected true or false"
     if key == "classes":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         return None if ok else "expected a list of class names"

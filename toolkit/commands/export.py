@@ -13,7 +13,9 @@ from toolkit.tables import table_console
 @needs_extra("train")
 @click.command("export")
 @click.argument("source")
-@click.option("--out", "-o", type=click.Path(), help="Output .onnx (default: beside the run).")
+@click.option(
+    "--out", "-o", type=click.Path(), help="Output .onnx or .ort (default: beside the run)."
+)
 @export_group()
 @json_option
 def export_cmd(source, out, options, as_json):
@@ -34,7 +36,21 @@ def export_cmd(source, out, options, as_json):
       cnnkit export fcn8s --model-arg backbone=resnet18 --model-arg upsample=bilinear
       cnnkit export resnet50 --weights ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth
       cnnkit export mynet:build --input-size 3,32,32 --classes cat,dog --weights mynet.pt
+
+    \b
+    For edge devices (docs/edge.md): --embed-preprocess writes a self-contained file that
+    any onnxruntime runs on raw uint8 pixels, checked against `cnnkit infer` on images;
+    --format ort writes onnxruntime's ORT format and the operator configs of a minimal
+    build. SOURCE may then also be an .onnx file.
+      cnnkit export runs/lenet5 --embed-preprocess   # -> runs/lenet5/model.self-contained.onnx
+      cnnkit export resnet18.onnx --embed-preprocess --resize --calib-dir photos/
+      cnnkit export foreign.onnx --embed-preprocess --mean 0.5 --std 0.25 --input-size 1,28,28
+      cnnkit export runs/lenet5/model.onnx --format ort --target-platform arm
+      cnnkit export runs/lenet5 --embed-preprocess --format ort -o lenet5.ort
     """
+    if options.edge.wanted:
+        _export_edge(source, out, options, as_json)
+        return
     from toolkit.export import export_onnx
 
     report = export_onnx(source, out, options)
@@ -46,6 +62,20 @@ def export_cmd(source, out, options, as_json):
     if report.parity:
         table_console().print(parity_table(report))
     click.echo(export_summary(report))
+
+
+def _export_edge(source, out, options, as_json) -> None:
+    """export --embed-preprocess / --format ort: the library call and its report."""
+    from toolkit.export import export_edge
+
+    report = export_edge(source, out, options)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    from toolkit.export.render import edge_lines
+
+    for line in edge_lines(report):
+        click.echo(line)
 
 
 @click.command("quantize")

@@ -46,17 +46,57 @@ WRITE_OPTIONS = [
     click.option("--external-data", is_flag=True, help="Weights in OUT.data beside the file."),
     quiet_option,
 ]
+EDGE_OPTIONS = [
+    click.option(
+        "--embed-preprocess",
+        is_flag=True,
+        help="Self-contained file: uint8 NHWC `pixels` in; /255, mean/std, layout and "
+        "softmax/argmax in the graph (outputs probs + label, or mask).",
+    ),
+    click.option(
+        "--resize",
+        is_flag=True,
+        help="With --embed-preprocess: take any H x W and resize in the graph (bilinear, "
+        "antialiased: infer's stretch).",
+    ),
+    click.option(
+        "--seg-probs",
+        is_flag=True,
+        help="With --embed-preprocess, segmentation: also output probs.",
+    ),
+    click.option(
+        "--format",
+        "file_format",
+        type=click.Choice(["onnx", "ort"]),
+        default="onnx",
+        show_default=True,
+        help="ort: onnxruntime's ORT format for minimal builds, with its operator configs.",
+    ),
+    click.option(
+        "--target-platform",
+        type=click.Choice(["amd64", "arm"]),
+        help="--format ort: optimise for this CPU (default: portable to both).",
+    ),
+    click.option(
+        "--calib-dir",
+        type=click.Path(),
+        help="--embed-preprocess: images to check the file on (default: the run's val split).",
+    ),
+    click.option(
+        "--force", is_flag=True, help="Write a self-contained file even below its parity rule."
+    ),
+]
 
 
 def export_group(target: str = "options"):
     """The source overrides, --opset, --simplify, --no-parity, --atol, --rtol,
-    --external-data, --quiet -> ExportOptions."""
-    return group(target, build_export, [*OVERRIDE_OPTIONS, *WRITE_OPTIONS])
+    --external-data, --quiet, the edge flags -> ExportOptions."""
+    return group(target, build_export, [*OVERRIDE_OPTIONS, *WRITE_OPTIONS, *EDGE_OPTIONS])
 
 
 def build_export(**values):
     """ExportOptions from the export group's flags."""
-    from toolkit.export.options import ExportOptions, ModelOverrides
+    from toolkit.export.options import EdgeOptions, ExportOptions, ModelOverrides
 
     classes = values["classes"]
     overrides = ModelOverrides(
@@ -79,6 +119,15 @@ def build_export(**values):
         rtol=values["rtol"],
         external_data=values["external_data"],
         quiet=values["quiet"],
+        edge=EdgeOptions(
+            embed_preprocess=values["embed_preprocess"],
+            resize=values["resize"],
+            seg_probs=values["seg_probs"],
+            format=values["file_format"],
+            target_platform=values["target_platform"],
+            calib_dir=values["calib_dir"],
+            force=values["force"],
+        ),
     )
 
 

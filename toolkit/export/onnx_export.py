@@ -72,7 +72,7 @@ def export_onnx(
     start = time.perf_counter()
     options = (options or ExportOptions()).updated(**keywords)
     src = resolve_source(source, options.overrides)
-    return _export(src, out, options, start)
+    return export_resolved(src, out, options, start)
 
 
 def export_module(
@@ -96,13 +96,13 @@ def export_module(
     if options.overrides != ModelOverrides():
         raise TypeError("export_module: describe the module with meta= and input_size")
     src = from_module(module, input_size, meta)
-    return _export(src, out, options, start)
+    return export_resolved(src, out, options, start)
 
 
-def _export(
+def export_resolved(
     src: ExportSource, out: str | Path | None, options: ExportOptions, start: float
 ) -> ExportReport:
-    """Convert, describe, (simplify,) check parity and publish atomically."""
+    """A resolved source converted, described, (simplified,) parity-checked and published."""
     opset, simplify, parity = options.opset, options.simplify, options.parity
     atol, rtol, quiet = options.atol, options.rtol, options.quiet
     external_data = options.external_data

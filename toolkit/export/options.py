@@ -14,7 +14,7 @@ from pathlib import Path
 
 from toolkit.runtime.options import routed, updated
 
-__all__ = ["AutoOptions", "ExportOptions", "ModelOverrides", "QuantizeOptions"]
+__all__ = ["AutoOptions", "EdgeOptions", "ExportOptions", "ModelOverrides", "QuantizeOptions"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,24 @@ class ModelOverrides:
 
 
 @dataclass(frozen=True)
+class EdgeOptions:
+    """What export writes for edge devices: a self-contained file, the ORT format, or both."""
+
+    embed_preprocess: bool = False  # uint8 NHWC pixels in, probs/label or mask out
+    resize: bool = False  # with embed_preprocess: an in-graph Resize from any H x W
+    seg_probs: bool = False  # with embed_preprocess, segmentation: also output probs
+    format: str = "onnx"  # "onnx" | "ort" (onnxruntime's format for minimal builds)
+    target_platform: str | None = None  # "amd64" | "arm" for the ORT format; None: portable
+    calib_dir: str | Path | None = None  # the images the self-contained parity runs on
+    force: bool = False  # write even when that parity falls short
+
+    @property
+    def wanted(self) -> bool:
+        """True when the plain .onnx is not all that is asked for."""
+        return self.embed_preprocess or self.format == "ort"
+
+
+@dataclass(frozen=True)
 class ExportOptions:
     """How to build, write and verify a file: the source overrides, opset, parity, layout."""
 
@@ -49,6 +67,7 @@ class ExportOptions:
     rtol: float = 1e-3
     external_data: bool = False  # weights in OUT.data beside the file
     quiet: bool = False
+    edge: EdgeOptions = field(default_factory=EdgeOptions)
 
     @classmethod
     def of(cls, **keywords) -> ExportOptions:

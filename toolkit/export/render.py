@@ -44,6 +44,33 @@ def export_summary(report) -> str:
     )
 
 
+def edge_lines(report) -> list[str]:
+    """export --embed-preprocess / --format ort: parity, the ORT files, the build command."""
+    lines = []
+    if report.plain is not None:
+        lines.append(f"exported {report.plain.model}: parity with torch ok "
+                     f"({len(report.plain.parity)} checks)")  # fmt: skip
+    parity = report.parity
+    if parity is not None:
+        delta = "" if parity.max_abs_prob is None else f", max |dprob| {parity.max_abs_prob:.2e}"
+        what = "mask pixels" if parity.max_abs_prob is None else "labels"
+        lines.append(
+            f"self-contained vs `cnnkit infer` on {parity.origin}: {parity.agreement:.2%} of "
+            f"{what} equal (needs {parity.required:.1%}){delta}"
+            + (" -- FORCED" if parity.forced else "")
+        )
+    ort = report.ort
+    if ort is not None:
+        worst = max((row.get("max_abs", 0.0) for row in ort.parity), default=0.0)
+        lines.append(f".ort vs .onnx on seeded inputs: max abs {worst:.2e}; metadata kept; "
+                     f"{ort.onnx_bytes / 1e6:.2f} MB -> {ort.ort_bytes / 1e6:.2f} MB")  # fmt: skip
+        lines += [f"wrote {path}" for path in ort.configs]
+        lines.append(f"a reduced-operator onnxruntime for it (from an onnxruntime checkout, "
+                     f"the config beside you): {ort.build_command}")  # fmt: skip
+    lines.append(f"wrote {report.path}: {report.size_bytes / 1e6:.2f} MB, {report.seconds:.1f} s")
+    return lines
+
+
 def quantize_table(report) -> Table:
     """fp32 vs quantized: metric, agreement, size, batch-1 latency."""
     table = Table(title=f"{report.source} -> {report.path}  ({report.mode})")
