@@ -48,7 +48,7 @@ def export_cmd(source, out, options, as_json):
       cnnkit export runs/lenet5/model.onnx --format ort --target-platform arm
       cnnkit export runs/lenet5 --embed-preprocess --format ort -o lenet5.ort
     """
-    if options.edge.wanted:
+    if options.edge.given:
         _export_edge(source, out, options, as_json)
         return
     from toolkit.export import export_onnx

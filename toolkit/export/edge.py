@@ -19,6 +19,7 @@ from toolkit.export.pixel_parity import (
     PixelParity,
     PixelSamples,
     folder_images,
+    image_limit,
     judged,
     pixel_parity,
     split_images,
@@ -115,8 +116,8 @@ def check_combination(source: str | Path, options: ExportOptions) -> None:
     if edge.calib_dir and not edge.embed_preprocess:
         raise CnnkitError("--calib-dir: export checks a self-contained file on these images; "
                           "add --embed-preprocess")  # fmt: skip
-    if is_onnx_source(source) and not edge.wanted:
-        raise CnnkitError(f"{source} is already ONNX: add --embed-preprocess or --format ort")
+    if not edge.wanted:
+        raise CnnkitError(f"{source}: --embed-preprocess or --format ort is what export_edge adds")
 
 
 def default_output(plain_out: Path, options: ExportOptions) -> Path:
@@ -212,10 +213,10 @@ def parity_samples(
     plain: PlainFile, wrapping: Wrapping, meta: ModelMeta, options: ExportOptions
 ) -> PixelSamples:
     """--calib-dir images, else the run's validation split, else synthetic images."""
-    edge = options.edge
+    edge, limit = options.edge, image_limit(wrapping.task)
     if edge.calib_dir:
-        return folder_images(edge.calib_dir, wrapping.channels)
+        return folder_images(edge.calib_dir, wrapping.channels, limit)
     data, seed = plain.run_data
     if data and meta.input_size:
-        return split_images(data, meta, seed, edge.resize)
+        return split_images(data, meta, seed, edge.resize, limit)
     return synthetic_images(wrapping.channels, wrapping.size, edge.resize)

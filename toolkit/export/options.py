@@ -54,6 +54,11 @@ class EdgeOptions:
         """True when the plain .onnx is not all that is asked for."""
         return self.embed_preprocess or self.format == "ort"
 
+    @property
+    def given(self) -> bool:
+        """True when any edge flag was given (export_edge checks how they combine)."""
+        return self != EdgeOptions()
+
 
 @dataclass(frozen=True)
 class ExportOptions:

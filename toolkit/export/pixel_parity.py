@@ -20,7 +20,8 @@ from toolkit.progress import note
 
 AT_MODEL_SIZE, RESIZED = 1.0, 0.995  # the agreement each kind of file must reach
 MAX_IMAGES = 256
-SYNTHETIC = 64  # images made up when there are neither run data nor --calib-dir
+MAX_SEGMENTATION_IMAGES = 32  # each has H x W pixels to compare
+SYNTHETIC = 32  # images made up when there are neither run data nor --calib-dir
 
 
 @dataclass(frozen=True)
@@ -127,13 +128,18 @@ def judged(parity: PixelParity, force: bool, out: Path) -> PixelParity:
 
 
 # --- the images ----------------------------------------------------------------------
-def folder_images(folder: str | Path, channels: int) -> PixelSamples:
+def image_limit(task: str) -> int:
+    """How many images parity runs on: fewer for segmentation, where each has many pixels."""
+    return MAX_SEGMENTATION_IMAGES if task == "segmentation" else MAX_IMAGES
+
+
+def folder_images(folder: str | Path, channels: int, limit: int = MAX_IMAGES) -> PixelSamples:
     """The readable images of --calib-dir, decoded as the runtime decodes them."""
     from toolkit.export.calibration import image_files
     from toolkit.runtime.preprocess import ImageError, open_image, to_model_mode
 
     images = []
-    for path in image_files(folder)[:MAX_IMAGES]:
+    for path in image_files(folder)[:limit]:
         try:
             images.append(hwc(np.asarray(to_model_mode(open_image(path), channels))))
         except ImageError:
@@ -143,14 +149,14 @@ def folder_images(folder: str | Path, channels: int) -> PixelSamples:
     return PixelSamples(images, f"{folder} ({len(images)} images)")
 
 
-def split_images(data: str, meta, seed: int, resize: bool) -> PixelSamples:
+def split_images(data: str, meta, seed: int, resize: bool, limit: int = MAX_IMAGES) -> PixelSamples:
     """The run's validation split at the model's size; with `resize`, each image is also
     Pillow-resized to two other sizes first (smaller, and larger and odd) so the graph's
     Resize has work to do."""
     from toolkit.data import split_arrays
 
     images, _, _ = split_arrays(data, "val", meta.input_size, seed)
-    order = np.random.default_rng(seed).permutation(len(images))[:MAX_IMAGES]
+    order = np.random.default_rng(seed).permutation(len(images))[:limit]
     chosen = [hwc(np.asarray(images[i])) for i in order]
     origin = f"{data} val split ({len(chosen)} images"
     if resize:
@@ -166,8 +172,8 @@ def synthetic_images(channels: int, size: tuple[int, int], resize: bool) -> Pixe
     rng = np.random.default_rng(0)
     images = []
     for _ in range(SYNTHETIC):
-        h, w = size if not resize else (int(rng.integers(16, 3 * size[0])),
-                                        int(rng.integers(16, 3 * size[1])))  # fmt: skip
+        h, w = size if not resize else (int(rng.integers(16, 2 * size[0])),
+                                        int(rng.integers(16, 2 * size[1])))  # fmt: skip
         coarse = rng.integers(0, 256, (max(1, h // 4), max(1, w // 4), 3), dtype=np.uint8)
         image = Image.fromarray(coarse).resize((w, h), Image.Resampling.BICUBIC)
         images.append(hwc(np.asarray(image.convert("L" if channels == 1 else "RGB"))))

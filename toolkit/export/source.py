@@ -60,6 +60,8 @@ def resolve_source(
         return from_module(model, input_size, meta)
     if task:
         raise CnnkitError(f"--task applies to package.module:factory sources; {source} has one")
+    if path.suffix == ".onnx" and path.is_file():
+        raise CnnkitError(f"{source} is already ONNX: add --embed-preprocess or --format ort")
     if path.is_dir() or path.suffix == ".pt" or path.is_file():
         given = {
             "--num-classes": num_classes,
