@@ -347,6 +347,8 @@ class Decider:
         out = next(o for o in outputs if o.name == name)
         if self.flags.output == name:
             self.decide("output", f"{name!r} (--output)", False)
+        elif len(outputs) > 1 and self.meta.self_contained:
+            self.decide("output", f"{name!r}: the first output of a self-contained file", False)
         elif len(outputs) > 1:
             self.decide("output", f"{name!r}: the first of {len(outputs)} outputs", True)
         else:
