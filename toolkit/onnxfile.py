@@ -33,6 +33,14 @@ def metadata_from_session(session, where="metadata") -> ModelMeta:
     return ModelMeta.from_props(session.get_modelmeta().custom_metadata_map, str(where))
 
 
+ORT_SUFFIX = ".ort"  # onnxruntime's ORT format (minimal builds): onnx cannot parse it
+
+
+def is_ort(path: str | Path) -> bool:
+    """True for a file in the ORT format (by its name, as onnxruntime decides too)."""
+    return Path(path).suffix.lower() == ORT_SUFFIX
+
+
 def check_onnx_path(path: str | Path) -> Path:
     """A readable ONNX file path, or a CnnkitError saying what it is instead."""
     path = Path(path)

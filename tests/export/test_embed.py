@@ -96,6 +96,30 @@ def test_ort_files_from_plain_and_self_contained_sources(lenet_export, tmp_path)
     labels = bare(both.path).run(["label"], {"pixels": images})[0]
     rows = Predictor(lenet_export.path, quiet=True).predict(list(images[..., 0]))
     assert labels.tolist() == [int(row["label"]) for row in rows]
+    rows = Predictor(both.path, quiet=True).predict(list(images[..., 0]))  # the runtime on .ort
+    assert [row["label"] for row in rows] == [str(label) for label in labels]
+
+
+def test_int8_of_a_self_contained_file_keeps_its_wrapper_in_float(lenet_export, tmp_path):
+    from toolkit.export import quantize_onnx
+    from toolkit.export.embed import POST, PRE
+
+    contained = lenet_export.path.with_name("model.self-contained.onnx")  # beside config.json
+    export_edge(lenet_export.path, contained, edge(embed_preprocess=True))
+    report = quantize_onnx(contained, tmp_path / "q.onnx", samples=64, quiet=True)
+    assert report.agreement >= 0.98 and report.eval_source == "digits val split"
+    import onnx
+
+    nodes = onnx.load(str(report.path)).graph.node
+    wrapper = [n for n in nodes if n.name.startswith((PRE, POST))]
+    assert {"Cast", "Div", "Sub", "Softmax", "ArgMax"} <= {n.op_type for n in wrapper}
+    quantized_inputs = {i for n in nodes if n.op_type == "QuantizeLinear" for i in n.input}
+    normalised = {out for n in wrapper if n.op_type in ("Cast", "Div", "Sub") for out in n.output}
+    assert not quantized_inputs & normalised
+    images = np.asarray(split_arrays("digits", "test", (1, 32, 32), 0)[0])[:64]
+    int8 = bare(report.path).run(["label"], {"pixels": images})[0]
+    fp32 = bare(contained).run(["label"], {"pixels": images})[0]
+    assert (int8 == fp32).mean() >= 0.95
 
 
 def test_a_foreign_file_is_wrapped_with_the_mean_and_std_it_is_given(

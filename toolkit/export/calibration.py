@@ -49,7 +49,8 @@ def split_samples(
 
     images, targets, _ = split_arrays(data, split, meta.input_size, seed)
     order = np.random.default_rng(seed).permutation(len(images))[:limit]
-    x = normalize_batch(np.asarray(images)[order], meta.mean, meta.std)
+    chosen = np.asarray(images)[order]
+    x = pixel_batch(chosen) if meta.self_contained else normalize_batch(chosen, meta.mean, meta.std)
     return Samples(x, np.asarray(targets)[order], f"{data} {split} split")
 
 
@@ -60,6 +61,11 @@ def normalize_batch(images: np.ndarray, mean, std) -> np.ndarray:
     x = images.astype(np.float32) / np.float32(255)
     x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def pixel_batch(images: np.ndarray) -> np.ndarray:
+    """uint8 NHWC (or NHW) as a self-contained file takes it: uint8 NHWC, untouched."""
+    return np.ascontiguousarray(images[..., None] if images.ndim == 3 else images, np.uint8)
 
 
 def image_files(folder: str | Path, flag: str = "--calib-dir") -> list[Path]:

@@ -96,7 +96,18 @@ def self_contained(model, wrapping: Wrapping):
     if wrapping.task == "segmentation" and wrapping.resize:
         io_map.append((PRE + "size", POST + "size"))
     outputs = [o.name for o in post.graph.output]
-    return compose.merge_models(joined, post, io_map=io_map, outputs=outputs)
+    return one_import_per_domain(compose.merge_models(joined, post, io_map=io_map, outputs=outputs))
+
+
+def one_import_per_domain(model):
+    """merge_models lists a shared opset once per model joined; checkers want it once."""
+    seen = {}
+    for opset in model.opset_import:
+        seen.setdefault(opset.domain or "", opset.version)
+    del model.opset_import[:]
+    for domain, version in seen.items():
+        model.opset_import.add(domain=domain, version=version)
+    return model
 
 
 def opset_of(model) -> int:

@@ -139,9 +139,16 @@ def quantized_model(
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
                 calibrate_method=calibrate_method(calibration),
-                nodes_to_exclude=list(exclude or []),
+                nodes_to_exclude=[*(exclude or []), *wrapper_nodes(proto)],
             )
     return onnx.load(str(target))
+
+
+def wrapper_nodes(proto) -> list[str]:
+    """The nodes a self-contained file adds around the model (kept in float by quantize)."""
+    from toolkit.export.embed import POST, PRE
+
+    return [node.name for node in proto.graph.node if node.name.startswith((PRE, POST))]
 
 
 def calibration_reader(reading, calib: Samples) -> BatchReader:

@@ -386,6 +386,9 @@ class Decider:
         elif ending == "Softmax":
             self.reading = "probs"
             self.decide("reading", "probs: the graph ends in Softmax", False)
+        elif self.meta.self_contained:
+            self.reading = "probs"
+            self.decide("reading", "probs: a self-contained file's first output", False)
         else:
             self.reading = "logits"
             why = f"the graph ends in {ending}" if ending else "no Softmax at the end"

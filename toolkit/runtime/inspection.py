@@ -46,9 +46,10 @@ def human_bytes(count: int) -> str:
 def render(interp: Interpretation) -> str:
     """inspect's human output."""
     opsets = ", ".join(f"{domain} {version}" for domain, version in interp.opsets.items())
+    graph = f"IR {interp.ir_version}, opsets {opsets}" if interp.opsets else "ORT format"
     lines = [
         f"{interp.path}: {human_bytes(interp.file_bytes)} (external data included), "
-        f"IR {interp.ir_version}, opsets {opsets}, producer {interp.producer or 'unknown'}",
+        f"{graph}, producer {interp.producer or 'unknown'}",
         "inputs:",
         *(f"  {t.describe()}{dynamic(t.dynamic_axes)}" for t in interp.inputs),
         "outputs:",

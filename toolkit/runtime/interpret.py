@@ -18,6 +18,8 @@ input) or raises the first breach as one CnnkitError.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -26,7 +28,7 @@ import numpy as np
 
 from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
-from toolkit.onnxfile import load_onnx, model_bytes, read_metadata
+from toolkit.onnxfile import is_ort, load_onnx, model_bytes, read_metadata
 from toolkit.runtime.decide import (
     Decider,
     Problem,
@@ -35,6 +37,7 @@ from toolkit.runtime.decide import (
     guess_layout,
     tensor_info,
 )
+from toolkit.runtime.ortfile import ort_facts
 from toolkit.runtime.preprocess import ModelSpec, SpecFlags
 
 __all__ = [
@@ -207,7 +210,8 @@ def rule_breach(interp: Interpretation, rule: str, use: Use) -> str | None:
     if rule == "single-input" and len(interp.inputs) > 1:
         names = ", ".join(t.name for t in interp.inputs)
         return f"{use.value} takes single-input models; this one has {names}"
-    if rule == "float32" and interp.input_dtype != "float32":
+    # a self-contained file takes uint8 pixels; quantize keeps its wrapper nodes in float
+    if rule == "float32" and interp.input_dtype != "float32" and not interp.metadata.self_contained:
         image, dtype = interp.image_input, interp.input_dtype
         return f"input {image!r} is {dtype}; {use.value} takes float32 models"
     return next((p.message for p in interp.problems if p.rule == rule), None)
@@ -236,25 +240,12 @@ def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretatio
     for flags: they and the file's gaps are `problems`, checked by `require`)."""
     flags = flags or SpecFlags()
     path = Path(path)
-    proto = load_onnx(path, load_external_data=False)
-    initializers = {t.name for t in proto.graph.initializer}
-    inputs = tuple(tensor_info(i) for i in proto.graph.input if i.name not in initializers)
-    outputs = tuple(tensor_info(o) for o in proto.graph.output)
-    meta = read_metadata(proto, path)
-    facts = dict(
-        path=str(path),
-        file_bytes=model_bytes(path, proto),
-        ir_version=int(proto.ir_version),
-        opsets={(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import},
-        producer=" ".join(p for p in (proto.producer_name, proto.producer_version) if p),
-        inputs=inputs,
-        outputs=outputs,
-        metadata=meta,
-    )
+    facts, ending_of = ort_file_facts(path) if is_ort(path) else onnx_file_facts(path)
+    meta, inputs, outputs = facts["metadata"], facts["inputs"], facts["outputs"]
     decider = Decider(meta, flags)
     image = decider.image_input(inputs)
     name = decider.chosen_output(outputs)
-    out = decider.output(outputs, name, ending_op(proto, name))
+    out = decider.output(outputs, name, ending_of(name))
     if image is not None and out is not None:
         decider.labels(out)
     decider.decide_resize(out)
@@ -272,6 +263,39 @@ def interpret(path: str | Path, flags: SpecFlags | None = None) -> Interpretatio
         assumed=tuple(decider.assumed),
         problems=tuple(decider.problems),
     )
+
+
+def onnx_file_facts(path: Path) -> tuple[dict, Callable]:
+    """An .onnx file's facts (Interpretation fields) and the op ending each output."""
+    proto = load_onnx(path, load_external_data=False)
+    initializers = {t.name for t in proto.graph.initializer}
+    facts = dict(
+        path=str(path),
+        file_bytes=model_bytes(path, proto),
+        ir_version=int(proto.ir_version),
+        opsets={(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import},
+        producer=" ".join(p for p in (proto.producer_name, proto.producer_version) if p),
+        inputs=tuple(tensor_info(i) for i in proto.graph.input if i.name not in initializers),
+        outputs=tuple(tensor_info(o) for o in proto.graph.output),
+        metadata=read_metadata(proto, path),
+    )
+    return facts, functools.partial(ending_op, proto)
+
+
+def ort_file_facts(path: Path) -> tuple[dict, Callable]:
+    """An .ort file's facts as onnxruntime reports them (no graph: the ending op is unknown)."""
+    found = ort_facts(path)
+    facts = dict(
+        path=str(path),
+        file_bytes=path.stat().st_size,
+        ir_version=0,
+        opsets={},
+        producer=found.producer,
+        inputs=found.inputs,
+        outputs=found.outputs,
+        metadata=found.metadata,
+    )
+    return facts, lambda output_name: None
 
 
 def ending_op(proto, output_name: str | None) -> str | None:

@@ -18,7 +18,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
 from toolkit.errors import CnnkitError
 from toolkit.meta import ModelMeta
-from toolkit.onnxfile import load_onnx, metadata_from_session
+from toolkit.onnxfile import is_ort, load_onnx, metadata_from_session
 from toolkit.progress import note
 from toolkit.runtime.options import SessionOptions, routed, updated
 
@@ -177,7 +177,8 @@ def open_session(
     """
     options = updated(options or SessionOptions(), routed(keywords, SessionOptions)[0])
     path = Path(path)
-    load_onnx(path, load_external_data=False)  # clear errors and the external-data guard
+    if not is_ort(path):  # an .ort file is checked by onnxruntime alone
+        load_onnx(path, load_external_data=False)  # clear errors and the external-data guard
     request = request_providers(options.device, options.provider)
     wanted = provider_name(request.providers[0])
     providers = request.providers
