@@ -36,13 +36,15 @@ def test_report_files_and_sections(report):
         "achieved_vs_peak",
         "processes",
         "training",
+        "edge",
     }
     markdown = (report / "REPORT.md").read_text()
     for heading in ("## Machine", "torch eager", "INT8 vs ORT fp32", "Runner end to end",
                     "cnnkit serve vs raw", "GFLOP/s vs measured peak",
                     "runtime process vs torch process",
                     "Training images/s", "JPEGs vs raw session.run", "Scaled vs full JPEG",
-                    "Vector extensions", "Load average", "Low power between frames"):  # fmt: skip
+                    "Vector extensions", "Load average", "Low power between frames",
+                    "Edge files"):  # fmt: skip
         assert heading in markdown
     assert "quick mode" in markdown
 
@@ -79,6 +81,16 @@ def test_side_by_side_numbers_are_positive(report):
     assert set(peak["peak"]["kernels"]) == {"matmul", "conv"}
     training = s["training"]
     assert training["fit_ips"] > 0 and training["bare_ips"] > 0
+
+
+def test_edge_section_times_both_files_and_every_cold_start(report):
+    (model,) = json.loads((report / "report.json").read_text())["sections"]["edge"]  # quick: LeNet
+    assert len(model["latency"]) == 4 and all(row["p50_ms"] > 0 for row in model["latency"])
+    assert [row["file"] for row in model["sessions"]] == ["plain .onnx", ".ort"]
+    assert len(model["cold_start"]) == 5
+    assert all(row["wall_s"] > 0 and row["cpu_s"] > 0 for row in model["cold_start"])
+    bare = [row for row in model["cold_start"] if row["case"].startswith("bare")]
+    assert all(row["peak_rss_mb"] > 0 for row in bare)
 
 
 def test_runtime_process_never_imports_torch(report):

@@ -359,6 +359,30 @@ def training_section(s: dict) -> list[str]:
     ]
 
 
+def edge_section(models: list[dict]) -> list[str]:
+    """Self-contained vs Python preprocessing at batch 1; .onnx vs .ort; cold starts."""
+    lines = ["## Edge files: self-contained vs plain + Python preprocessing, cold start", "",
+             "Batch 1 from a decoded photo: the plain file after cnnkit's Python preprocessing "
+             "against the self-contained file on the uint8 pixels (docs/edge.md). Cold start: "
+             "a fresh process to its first row, one image (median wall; CPU seconds beside "
+             "it, the steadier figure on a loaded machine).", ""]  # fmt: skip
+    for m in models:
+        w, h = m["photo"]
+        lines += [f"### {m['model']} (photo {w}x{h})", ""]
+        lines += table(["batch-1 case", "p50 ms"], [[r["case"], f(r["p50_ms"], 3)]
+                                                    for r in m["latency"]])  # fmt: skip
+        lines += [""] + table(
+            ["file", "MB", "session ms"],
+            [[r["file"], f(r["bytes"] / 1e6), f(r["session_ms"], 1)] for r in m["sessions"]],
+        )
+        rows = [[r["case"], f(r["wall_s"]), f(r["cpu_s"]),
+                 "" if r["peak_rss_mb"] is None else f(r["peak_rss_mb"], 0)]
+                for r in m["cold_start"]]  # fmt: skip
+        lines += [""] + table(["cold start to the first row", "wall s", "CPU s", "peak RSS MB"],
+                              rows) + [""]  # fmt: skip
+    return lines
+
+
 def render_markdown(report: StudyReport) -> str:
     """The whole REPORT.md."""
     s = report.sections
@@ -378,4 +402,5 @@ def render_markdown(report: StudyReport) -> str:
     lines += peak_section(s.achieved_vs_peak)
     lines += process_section(s.processes)
     lines += training_section(s.training)
+    lines += edge_section(s.edge)
     return "\n".join(lines)

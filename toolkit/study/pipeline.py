@@ -28,6 +28,7 @@ from toolkit.progress import note
 from toolkit.runfolder import RunFolder
 from toolkit.study import comparisons, decode_cases
 from toolkit.study.cold_start import cold_starts
+from toolkit.study.edge_speed import edge_sections
 from toolkit.study.idle_power import idle_power
 from toolkit.study.int8_layers import draw, int8_layerwise
 from toolkit.study.markdown import render_markdown
@@ -111,6 +112,9 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
         threads=plan.threads,
         repeats=plan.process_repeats,
     )
+    steps("edge files: self-contained vs Python preprocessing; cold start .onnx / .ort")
+    lenet = lenet_onnx(plan, digits_onnx, work)
+    edge = edge_sections(plan, work, (eager_onnx, eager_label), (lenet, "lenet5 1x32x32"))
     return StudySections(
         ort_vs_eager=eager,
         int8_vs_fp32=int8,
@@ -123,7 +127,16 @@ def measure_all(plan: StudyPlan, work: Path, steps: Steps) -> StudySections:
         achieved_vs_peak=achieved,
         processes={"model": plan.digits_model, **processes},
         training=speed.to_dict(),
+        edge=edge,
     )
+
+
+def lenet_onnx(plan: StudyPlan, digits_onnx: Path, work: Path) -> Path:
+    """LeNet-5 for the edge section: the digits model when it is one, else seeded weights."""
+    if plan.digits_model in ("lenet", "lenet5"):
+        return digits_onnx
+    checkpoint = random_checkpoint("lenet5", (1, 32, 32), work / "lenet5")
+    return export(checkpoint, RunFolder(work / "lenet5").onnx, parity=False)
 
 
 def build_report(
@@ -136,7 +149,7 @@ def build_report(
     plan = plan or (QUICK if quick else StudyPlan())
     machine = describe_machine()  # before timing: load average and usable cores
     announce(machine["state"])
-    steps = Steps(total=11)
+    steps = Steps(total=12)
     with tempfile.TemporaryDirectory(prefix="cnnkit-bench-") as work:
         sections = measure_all(plan, Path(work), steps)
     machine["state_after"] = machine_state()

@@ -107,6 +107,7 @@ class StudySections:
     achieved_vs_peak: PeakComparison
     processes: dict
     training: dict
+    edge: list  # per model: self-contained latency, .onnx vs .ort sessions, cold starts
 
 
 @dataclass(frozen=True)
