@@ -15,6 +15,7 @@ from tests.helpers.e2e import cnnkit, ok
 from toolkit.data import split_arrays
 from toolkit.export import EdgeOptions, ExportOptions, export_edge
 from toolkit.runtime import Predictor
+from toolkit.runtime.inspection import inspect_model, render
 from toolkit.runtime.masks import to_original
 from toolkit.runtime.postprocess import argmax_masks
 
@@ -98,6 +99,8 @@ def test_ort_files_from_plain_and_self_contained_sources(lenet_export, tmp_path)
     assert labels.tolist() == [int(row["label"]) for row in rows]
     rows = Predictor(both.path, quiet=True).predict(list(images[..., 0]))  # the runtime on .ort
     assert [row["label"] for row in rows] == [str(label) for label in labels]
+    shown = render(inspect_model(both.path))
+    assert "ORT format" in shown and "self_contained: True" in shown and "[assumed]" not in shown
 
 
 def test_int8_of_a_self_contained_file_keeps_its_wrapper_in_float(lenet_export, tmp_path):
@@ -147,7 +150,7 @@ def test_bad_combinations_are_one_line_and_write_nothing(lenet_export, tmp_path)
         (("--format", "ort", "-o", tmp_path / "x.onnx"), ("--format ort", "x.ort")),
         (("--resize",), ("--embed-preprocess",)),
         (("--target-platform", "arm"), ("--format ort",)),
-        ((), ("already ONNX",)),
+        ((), ("an .onnx SOURCE takes --embed-preprocess",)),
         (("--embed-preprocess", "--mean", "0.5"), ("carries cnnkit metadata",)),
         (("--embed-preprocess", "--seg-probs"), ("--seg-probs",)),
     ]

@@ -61,7 +61,10 @@ def resolve_source(
     if task:
         raise CnnkitError(f"--task applies to package.module:factory sources; {source} has one")
     if path.suffix == ".onnx" and path.is_file():
-        raise CnnkitError(f"{source} is already ONNX: add --embed-preprocess or --format ort")
+        raise CnnkitError(
+            f"{source}: export makes ONNX from a run folder, checkpoint, zoo name or module; "
+            "an .onnx SOURCE takes --embed-preprocess or --format ort"
+        )
     if path.is_dir() or path.suffix == ".pt" or path.is_file():
         given = {
             "--num-classes": num_classes,
