@@ -47,7 +47,9 @@ def wrapping_of(interp, resize: bool, seg_probs: bool = False) -> Wrapping:
     where = interp.path
     if interp.metadata.self_contained:
         raise CnnkitError(f"{where}: already self-contained (its input is uint8 pixels)")
-    interp.require_runnable()
+    from toolkit.runtime.interpret import Use
+
+    interp.require(Use.INFER)  # images go in, classes or a mask come out
     if len(interp.inputs) > 1:
         names = ", ".join(t.name for t in interp.inputs)
         raise CnnkitError(f"{where}: --embed-preprocess takes single-input models ({names})")
