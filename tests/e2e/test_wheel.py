@@ -24,7 +24,6 @@ TORCH_VERBS = [
     ("compare", "--models", "lenet5"),
     ("profile", "lenet5"),
     ("bench", "MODEL", "--against-torch", "lenet5", "--iterations", "1"),
-    ("bench", "MODEL", "--plot", "b.png", "--iterations", "1"),
     ("quantize", "MODEL", "--data", "digits"),
 ]
 
@@ -73,6 +72,8 @@ def test_runtime_extra_without_torch(wheel, tmp_path):
         args = [str(model) if a == "MODEL" else a for a in verb]
         result = cnnkit(*args, cwd=tmp_path, bin_dir=bin_dir)
         assert_one_line_error(result, "cnnkit[train]")
+    plot = ("bench", str(model), "--plot", "b.png", "--iterations", "1")
+    assert_one_line_error(cnnkit(*plot, cwd=tmp_path, bin_dir=bin_dir), "cnnkit[plot]")
     assert not (tmp_path / "b.png").exists() and not (tmp_path / "runs").exists()
 
 
