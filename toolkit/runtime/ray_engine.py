@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ import numpy as np
 from toolkit.errors import CnnkitError
 from toolkit.runtime.inputs import InputItem
 from toolkit.runtime.options import PredictorOptions
-from toolkit.runtime.predictor import Predictor
+from toolkit.runtime.predictor import Predictor, plan_inference
 
 
 def import_ray():
@@ -75,28 +77,38 @@ class PredictActor:
         return [json.dumps(row, ensure_ascii=False) for row in rows]
 
 
-class RayJob:
-    """Runs pending inputs on Ray; `rows()` yields row batches in input order."""
+class RayEngine:
+    """The Ray engine: rows from an actor pool on Ray Data, in input order; no split."""
 
-    def __init__(self, model, items: list[InputItem], options: PredictorOptions, job, save_mask):
-        """`job`: the InferenceJob (batch size, actors, address, overlay)."""
+    def __init__(self, model: str | Path, options: PredictorOptions, job):
+        """The pre-flight (--workers, the plan, the device), before Ray or --out; `job` is
+        the InferenceJob (batch size, actors, address, overlay)."""
         if job.ray_workers < 1:
             raise CnnkitError(f"--workers {job.ray_workers}: must be at least 1")
-        workers = job.ray_workers
-        self.model, self.items = str(model), items
-        self.batch_size, self.workers, self.address = job.batch_size, workers, job.ray_address
-        self.save_mask, self.keep_image = save_mask, job.overlay
-        self.provider = "unknown"
+        plan_inference(model, options)
+        self.model, self.workers, self.address = str(model), job.ray_workers, job.ray_address
+        self.batch_size, self.keep_image = job.batch_size, job.overlay
+        if options.session.threads is None:  # actors share the cores
+            threads = max(1, (os.cpu_count() or 1) // self.workers)
+            options = replace(options, session=replace(options.session, threads=threads))
+        self.options = options
+        self.provider = "unknown"  # what the actors report with their first batch
         self.ray = None
         self.started = False  # whether we started Ray (and so shut it down)
-        if options.session.threads is None:  # actors share the cores
-            options = options.updated(threads=max(1, (os.cpu_count() or 1) // workers))
-        self.options = options
+
+    def rows(self, items: list[InputItem], save_mask) -> Iterator[list[dict]]:
+        """Start Ray (or connect to --address), then row batches as they stream back."""
+        if not items:
+            return iter(())
+        self.start()
+        return self.stream(items, save_mask)
+
+    def split(self, seconds: float) -> None:
+        """The actors' time is theirs: no split."""
+        return None
 
     def start(self) -> None:
-        """Connect to --address or start a local Ray (run_inference has checked the model)."""
-        if not self.items:
-            return
+        """Connect to --address or start a local Ray."""
         ray = self.ray = import_ray()
         if ray.is_initialized():
             return
@@ -112,8 +124,9 @@ class RayJob:
             cpus = max(self.workers, os.cpu_count() or 1)
             ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING)
 
-    def dataset(self, ray):
+    def dataset(self, items: list[InputItem], save_mask):
         """The pending inputs as an ordered dataset mapped by the actor pool."""
+        ray = self.ray
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False  # the runner draws its own bar
@@ -121,14 +134,14 @@ class RayJob:
         logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-dataset INFO lines
         rows = [
             {"key": it.key, "path": str(it.path), "index": -1 if it.index is None else it.index}
-            for it in self.items
+            for it in items
         ]
         return ray.data.from_items(rows).map_batches(
             PredictActor,
             fn_constructor_kwargs={
                 "model": self.model,
                 "options": self.options,
-                "save_mask": self.save_mask,
+                "save_mask": save_mask,
                 "keep_image": self.keep_image,
             },
             batch_size=self.batch_size,
@@ -137,19 +150,17 @@ class RayJob:
             num_cpus=1,
         )
 
-    def rows(self):
-        """Row batches as they stream back, in input order."""
-        if not self.items:
-            return
-        if self.ray is None:
-            self.start()
-        ray = self.ray
+    def stream(self, items: list[InputItem], save_mask) -> Iterator[list[dict]]:
+        """Row batches in input order; an actor's user error is raised here, once."""
         try:
-            for batch in self.dataset(ray).iter_batches(batch_format="numpy", batch_size=None):
+            batches = self.dataset(items, save_mask).iter_batches(
+                batch_format="numpy", batch_size=None
+            )
+            for batch in batches:
                 if batch["fatal"][0]:
                     raise CnnkitError(str(batch["fatal"][0]))
                 self.provider = str(batch["provider"][0])
                 yield [json.loads(text) for text in batch["row"]]
         finally:
             if self.started:
-                ray.shutdown()
+                self.ray.shutdown()

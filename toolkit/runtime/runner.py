@@ -1,25 +1,24 @@
 """The batch runner behind `cnnkit infer`: inputs -> results.jsonl (+ masks), resumable.
 
-Decoding and preprocessing run in a thread pool a few batches ahead of session.run (a
-bounded prefetch window), so the model stays busy; rows come out in input order and are
-appended and flushed per batch.
+An engine makes the rows (LocalEngine: a Predictor and decode threads in this process;
+RayEngine: an actor pool on Ray Data); the runner checks the job, opens the engine before
+--out is touched, and appends and flushes the rows per batch, in input order.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Protocol
 
 from toolkit.errors import CnnkitError
 from toolkit.progress import note, progress_bar
 from toolkit.runtime.inputs import InputItem, expand_inputs
+from toolkit.runtime.local_engine import LocalEngine
 from toolkit.runtime.masks import mask_image, mask_names, overlay_image, save_atomic
 from toolkit.runtime.options import PredictorOptions, routed, updated
-from toolkit.runtime.predictor import Predictor, plan_inference
 from toolkit.runtime.results import (
     RESULTS,
     ResultsWriter,
@@ -28,7 +27,6 @@ from toolkit.runtime.results import (
     repair,
     write_csv,
 )
-from toolkit.runtime.workers import StageTimes, plan_workers
 from toolkit.safeio import FolderLock, output_folder, refuse_link
 
 OUTPUT_FOLDERS = ("masks", "overlays")
@@ -81,54 +79,6 @@ class MaskWriter:
         return relative.as_posix()
 
 
-def batches(items: list, size: int) -> list[list]:
-    """Consecutive chunks of `size`."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def local_rows(
-    predictor: Predictor,
-    items: list[InputItem],
-    *,
-    batch_size: int,
-    workers: int,
-    save_mask=None,
-    keep_image: bool = False,
-    times: StageTimes | None = None,
-) -> Iterator[list[dict]]:
-    """Row batches in input order; decoding runs `workers` threads ahead of the model."""
-    times = times if times is not None else StageTimes()
-    chunks = iter(batches(items, batch_size))
-    window: deque = deque()
-    prefetch = max(2, workers)  # batches decoded ahead: bounded memory, busy model
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-
-        def submit(chunk: list[InputItem]) -> None:
-            futures = [
-                pool.submit(times.timed_decode, predictor.try_decode, item, keep_image)
-                for item in chunk
-            ]
-            window.append((chunk, futures))
-
-        for _ in range(prefetch):
-            chunk = next(chunks, None)
-            if chunk is not None:
-                submit(chunk)
-        while window:
-            chunk, futures = window.popleft()
-            following = next(chunks, None)
-            if following is not None:
-                submit(following)
-            waited = time.perf_counter()
-            decoded = [future.result() for future in futures]
-            started = time.perf_counter()
-            times.idle_s += started - waited
-            rows = predictor.rows([item.key for item in chunk], decoded, save_mask)
-            times.infer_s.append(time.perf_counter() - started)
-            yield rows
-
-
 def previous_rows(results: Path, resume: bool) -> list[dict]:
     """Rows already written (resume), after repairing a partial last line."""
     if results.is_symlink():  # appending would write wherever the link points
@@ -159,6 +109,31 @@ class InferenceJob:
     ray_workers: int = 2  # Ray actors
 
 
+class Engine(Protocol):
+    """What run_inference needs of an engine: LocalEngine here, RayEngine on Ray Data."""
+
+    provider: str  # the execution provider that ran the rows
+
+    def rows(self, items: list[InputItem], save_mask: MaskWriter) -> Iterator[list[dict]]:
+        """Row batches for `items`, in input order."""
+
+    def split(self, seconds: float) -> dict | None:
+        """Where the batch loop's `seconds` went (decode, model, idle), when known."""
+
+
+def open_engine(
+    model: str | Path, options: PredictorOptions, job: InferenceJob, quiet: bool
+) -> Engine:
+    """The job's engine, opened: every check that can fail before --out is made."""
+    if job.engine not in ENGINES:
+        raise CnnkitError(f"--engine {job.engine!r}: expected one of {', '.join(ENGINES)}")
+    if job.engine == "ray":
+        from toolkit.runtime.ray_engine import RayEngine
+
+        return RayEngine(model, options, job)
+    return LocalEngine(model, options, job, quiet=quiet)
+
+
 def run_inference(
     model: str | Path,
     inputs,
@@ -179,28 +154,10 @@ def run_inference(
     job_changes, rest = routed_job(keywords)
     job = updated(job or InferenceJob(), job_changes)
     options = (options or PredictorOptions()).updated(**rest)
-    if job.batch_size < 1:
-        raise CnnkitError(f"--batch-size {job.batch_size}: must be at least 1")
-    plan = plan_workers(job.workers, options.session.threads)
-    if job.engine not in ENGINES:
-        raise CnnkitError(f"--engine {job.engine!r}: expected one of {', '.join(ENGINES)}")
-    if not str(out_dir).strip():
-        raise CnnkitError("--out '': give a folder for results.jsonl")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CnnkitError(f"--out {out_dir}: is a file, expected a folder for results.jsonl")
+    out_dir = checked_out(out_dir, job)
     items = outside(expand_inputs(inputs), out_dir)
     start = time.perf_counter()
-    if job.engine == "local":
-        # Decode threads share the cores with onnxruntime's: its idle threads must not spin
-        # (unless --spin).
-        spinning = options.session.spinning is True
-        session = replace(options.session, threads=plan.threads, spinning=spinning)
-        predictor = Predictor(model, replace(options, session=session), quiet=quiet)
-    else:
-        # bad flags, a file infer cannot feed or a missing device fail here, not in the
-        # actors after --out is locked
-        plan_inference(model, options)
+    engine = open_engine(model, options, job, quiet)
     output_folder(out_dir)
     with FolderLock(out_dir):
         for name in OUTPUT_FOLDERS:
@@ -210,34 +167,9 @@ def run_inference(
         done_keys = {row.get("path") for row in done}
         pending = [item for item in items if item.key not in done_keys]
         save_mask = MaskWriter(out_dir, mask_names([item.key for item in items]), job.overlay)
-        if job.engine == "ray":
-            from toolkit.runtime.ray_engine import RayJob
-
-            ray_job = RayJob(model, pending, options, job, save_mask)
-            ray_job.start()
-            rows_iter = ray_job.rows()
-        else:
-            times = StageTimes()
-            rows_iter = local_rows(
-                predictor,
-                pending,
-                batch_size=job.batch_size,
-                workers=plan.workers,
-                save_mask=save_mask,
-                keep_image=job.overlay,
-                times=times,
-            )
+        rows = engine.rows(pending, save_mask)
         setup_s = time.perf_counter() - start
-        seconds = write_rows(rows_iter, results, len(pending), quiet)
-        provider_name = ray_job.provider if job.engine == "ray" else predictor.provider
-        split = None
-        if job.engine == "local":
-            split = {
-                "decode": predictor.decode_mode,
-                "workers": plan.workers,
-                "threads": plan.threads,
-                **times.summary(seconds),
-            }
+        seconds = write_rows(rows, results, len(pending), quiet)
         tally = tally_rows(results)
         if job.csv:
             write_csv(iter_rows(results), out_dir / "results.csv")
@@ -249,15 +181,27 @@ def run_inference(
         images_per_s=len(pending) / seconds if seconds > 0 else 0.0,
         seconds=seconds,
         setup_s=setup_s,
-        provider=provider_name,
+        provider=engine.provider,
         engine=job.engine,
         results=str(results),
         csv=str(out_dir / "results.csv") if job.csv else None,
         masks=str(out_dir / "masks") if tally.segmentation else None,
         overlays=str(out_dir / "overlays") if tally.segmentation and job.overlay else None,
         failures=tally.failures,
-        split=split,
+        split=engine.split(seconds),
     )
+
+
+def checked_out(out_dir: str | Path, job: InferenceJob) -> Path:
+    """--out as a Path, refused when it cannot hold results.jsonl (and a bad --batch-size)."""
+    if job.batch_size < 1:
+        raise CnnkitError(f"--batch-size {job.batch_size}: must be at least 1")
+    if not str(out_dir).strip():
+        raise CnnkitError("--out '': give a folder for results.jsonl")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CnnkitError(f"--out {out_dir}: is a file, expected a folder for results.jsonl")
+    return out_dir
 
 
 @dataclass
