@@ -50,7 +50,7 @@ def profile_target(
     if path.is_dir():
         profile = profile_run(path, input_size, batch, quiet)
         if save:
-            note(f"wrote {profile.write_json(path / 'profile.json')}")
+            note(f"wrote {profile.write_json(RunFolder(path).profile)}")
     elif path.suffix == ".onnx" or (path.is_file() and path.suffix != ".pt"):
         profile = profile_onnx(path, input_size=input_size, batch=batch)
     elif path.suffix == ".pt":

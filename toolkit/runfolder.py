@@ -25,7 +25,6 @@ class RunFolder:
     CURVES: ClassVar[str] = "curves.png"
     RESULTS: ClassVar[str] = "results.json"  # test metrics of the best epoch
     ONNX: ClassVar[str] = "model.onnx"
-    INT8: ClassVar[str] = "model.int8.onnx"  # quantize names it from model.onnx's stem
     PROFILE: ClassVar[str] = "profile.json"
     BENCH: ClassVar[str] = "bench.json"
     # What train writes (and removes when --exist-ok reuses the folder).
@@ -70,6 +69,11 @@ class RunFolder:
     def onnx(self) -> Path:
         """model.onnx."""
         return self.path / self.ONNX
+
+    @property
+    def profile(self) -> Path:
+        """profile.json, written by `profile RUN`."""
+        return self.path / self.PROFILE
 
     @property
     def bench(self) -> Path:

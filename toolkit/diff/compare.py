@@ -83,20 +83,6 @@ def diff_models(a: SideSpec, b: SideSpec, options: DiffOptions) -> DiffReport:
     return report
 
 
-def layer_report(a: Path, b: Path, x: np.ndarray, tolerance: Tolerance) -> DiffReport:
-    """Layer-by-layer diff of two ONNX files on given inputs (the quantizer's ranking)."""
-    options = DiffOptions(samples=len(x), tolerance=tolerance, layerwise=True, quiet=True)
-    side_a = open_side(SideSpec(str(a)), layers=True)
-    try:
-        side_b = open_side(SideSpec(str(b)), layers=True)
-        try:
-            return _compare(side_a, side_b, DiffInputs(x, None, "given"), options)
-        finally:
-            side_b.close()
-    finally:
-        side_a.close()
-
-
 def _compare(side_a, side_b, samples: DiffInputs, options: DiffOptions) -> DiffReport:
     tol = options.tolerance
     pairs = layer_pairs(side_a, side_b) if options.layerwise else []

@@ -60,11 +60,6 @@ def check_decode_mode(mode: str) -> str:
     return mode
 
 
-def jpeg_decoder() -> str:
-    """Which library decodes JPEGs on the fast path."""
-    return "simplejpeg" if simplejpeg is not None else "pillow-draft"
-
-
 def needed_size(original: tuple[int, int], size: tuple[int, int], resize: str) -> tuple[int, int]:
     """(W, H) the resize step scales an image of `original` (W, H) to, before crop or bars."""
     height, width = size

@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from toolkit.train.distributed import Context
 
 
-def percent_or_number(key: str, value: float) -> str:
-    """Metrics that are fractions print as percentages, losses as plain numbers."""
-    return f"{value:.4f}" if key == "loss" else f"{value:.2%}"
-
-
 def epoch_line(row: dict, metric: str, epochs: int) -> str:
     """One line per epoch: losses, main metric, lr, time and the diagnostics."""
     train, val = row["train"], row["val"]
