@@ -72,7 +72,7 @@ def check_activation(name: str) -> str:
 class ConvNormAct(nn.Sequential):
     """Conv2d, optional BatchNorm2d, activation: the block most of the zoo is made of."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - nn.Conv2d's own arguments
         self,
         in_channels: int,
         out_channels: int,

@@ -128,7 +128,7 @@ def dataset_stats(
     return [round(float(v), 6) for v in pixels.mean(axis=0)], [round(float(v), 6) for v in std]
 
 
-def build_dataset(
+def build_dataset(  # noqa: PLR0913 - the dataset's own settings, keyword-only
     source: str,
     split: str,
     input_size: tuple[int, int, int],
