@@ -101,6 +101,7 @@ TORCH_FREE += [
     "toolkit.serve.models",
     "toolkit.serve.app",
     "toolkit.serve.server",
+    "toolkit.serve.protocol",
     "toolkit.serve.loadgen",
     "toolkit.serve.scrape",
     "toolkit.serve.loadreport",

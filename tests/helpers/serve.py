@@ -7,11 +7,13 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -89,3 +91,42 @@ async def post_all(url: str, requests: list[tuple[str, bytes]]) -> list[httpx.Re
         return await asyncio.gather(
             *(client.post(url, params={"key": key}, content=body) for key, body in requests)
         )
+
+
+def connect(url: str) -> socket.socket:
+    """A raw TCP connection to the server at `url` (for clients httpx cannot play)."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    return socket.create_connection((host, port), timeout=60)
+
+
+def drip(sock: socket.socket, data: bytes, every: float) -> bytes:
+    """Send `data` one byte every `every` seconds until the server answers or closes the
+    connection; what it sent back (b"" when it closed without a word)."""
+    sock.settimeout(every)
+    for byte in data:
+        try:
+            sock.sendall(bytes([byte]))
+            answer = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:  # reset: the server closed the connection
+            return b""
+        return answer + read_rest(sock)
+    raise AssertionError(f"the server took all {len(data)} bytes, one every {every} s")
+
+
+def read_rest(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(60)
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def error_of(answer: bytes) -> tuple[int, dict]:
+    """(status, JSON body) of a raw HTTP answer whose body is one JSON line."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    assert len(body.strip().splitlines()) == 1, answer
+    return status, json.loads(body)

@@ -57,3 +57,21 @@ def test_close_answers_what_is_queued_before_it_returns():
     queued = batcher.submit("queued", None)
     batcher.close()
     assert queued.done() and queued.result().row == {"key": "queued", "batch": 1}
+
+
+def test_the_queue_depth_gauge_counts_every_held_slot():
+    metrics = ServeMetrics()
+    settings = BatchSettings(max_batch=64, max_delay_ms=600_000, patient=True)
+    batcher = Batcher("echo", [Echo()], settings, metrics.model("echo"))
+
+    def depth() -> float:
+        return metrics.registry.get_sample_value("cnnkit_queue_depth", {"model": "echo"})
+
+    assert batcher.admit() and batcher.admit(2)  # uploads under way hold their slots
+    assert depth() == 3
+    batcher.release(2)  # one was refused (bad input, too slow, gone)
+    assert depth() == 1
+    answered = batcher.submit("kept", None)
+    batcher.close()
+    assert answered.result(timeout=10).row == {"key": "kept", "batch": 1}
+    assert depth() == 0

@@ -12,7 +12,15 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
-from toolkit.commands.options import ALLOW_FALLBACK, batch_size_group, group
+from toolkit.commands.options import (
+    ALLOW_FALLBACK,
+    COUNT,
+    COUNT0,
+    POSITIVE,
+    SEED,
+    batch_size_group,
+    group,
+)
 from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra, require_extra
 
@@ -35,11 +43,15 @@ def sweep_group():
                 show_default=True,
                 help="Devices, e.g. cpu,cuda (a measurement names its device: no auto).",
             ),
-            click.option("--warmup", type=int, default=10, show_default=True, help="Untimed runs."),
             click.option(
-                "--iterations", type=int, help="Timed runs per configuration (default 50)."
+                "--warmup", type=COUNT0, default=10, show_default=True, help="Untimed runs."
             ),
-            click.option("--duration", type=float, help="Time runs for this many seconds instead."),
+            click.option(
+                "--iterations", type=COUNT, help="Timed runs per configuration (default 50)."
+            ),
+            click.option(
+                "--duration", type=POSITIVE, help="Time runs for this many seconds instead."
+            ),
             click.option(
                 "--input-size",
                 type=InputSizeParam(),
@@ -54,14 +66,14 @@ def sweep_group():
                 "--end-to-end", is_flag=True, help="Clock decoding + preprocessing too (--data)."
             ),
             click.option(
-                "--ops", type=int, default=0, help="Profile ops; list the N heaviest nodes."
+                "--ops", type=COUNT0, default=0, help="Profile ops; list the N heaviest nodes."
             ),
             click.option(
                 "--no-gflops", is_flag=True, help="Skip the FLOP count (achieved GFLOP/s)."
             ),
             ALLOW_FALLBACK,
             click.option(
-                "--seed", type=int, default=0, show_default=True, help="Seed of random inputs."
+                "--seed", type=SEED, default=0, show_default=True, help="Seed of random inputs."
             ),
         ],
     )
@@ -169,9 +181,9 @@ def bench_server(url, concurrency, duration, inputs, plot, as_json) -> None:
 @needs_extra("train")
 @click.command("compare")
 @click.option("--models", "names", help="Comma-separated zoo names, or 'all' (default: a set).")
-@click.option("--iterations", type=int, default=10, show_default=True, help="Timed runs.")
-@click.option("--warmup", type=int, default=2, show_default=True, help="Untimed runs.")
-@click.option("--threads", type=int, help="Intra-op threads (default: all cores).")
+@click.option("--iterations", type=COUNT, default=10, show_default=True, help="Timed runs.")
+@click.option("--warmup", type=COUNT0, default=2, show_default=True, help="Untimed runs.")
+@click.option("--threads", type=COUNT, help="Intra-op threads (default: all cores).")
 @click.option("--cache", type=click.Path(), help="Keep exported .onnx files here; reuse them.")
 @click.option("--plot", type=click.Path(), help="Write latency-vs-MACs and params plots.")
 @json_option

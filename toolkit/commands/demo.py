@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit.commands.common import quiet_option
+from toolkit.commands.options import SEED
 from toolkit.extras import needs_extra
 
 
@@ -17,7 +18,7 @@ from toolkit.extras import needs_extra
     type=click.Path(),
     help="Folder for everything the demo writes (runs/demo-2... if it exists).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for data and training.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed for data and training.")
 @click.option("--quick", is_flag=True, help="Tiny epochs and sample counts: checks the plumbing.")
 @quiet_option
 def demo_cmd(out, seed, quick, quiet):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit.commands.common import json_option, print_json, quiet_option
-from toolkit.commands.options import group
+from toolkit.commands.options import COUNT, FINITE, NON_NEGATIVE, group
 from toolkit.errors import CnnkitError
 from toolkit.tables import table_console
 
@@ -58,23 +58,23 @@ def comparison_group():
             click.option("--split", default="test", show_default=True, help="Split of --data."),
             click.option(
                 "--samples",
-                type=click.IntRange(min=1),
+                type=COUNT,
                 default=64,
                 show_default=True,
                 help="Inputs compared.",
             ),
             click.option(
                 "--batch-size",
-                type=click.IntRange(min=1),
+                type=COUNT,
                 default=16,
                 show_default=True,
                 help="Inputs per run; memory is bounded by it, not by --samples.",
             ),
             click.option(
-                "--atol", type=float, help="Absolute tolerance (default 1e-4; off vs QDQ)."
+                "--atol", type=NON_NEGATIVE, help="Absolute tolerance (default 1e-4; off vs QDQ)."
             ),
             click.option(
-                "--rtol", type=float, help="Relative tolerance (default 1e-3; off vs QDQ)."
+                "--rtol", type=NON_NEGATIVE, help="Relative tolerance (default 1e-3; off vs QDQ)."
             ),
             click.option(
                 "--check-error-stat",
@@ -83,7 +83,9 @@ def comparison_group():
                 show_default=True,
                 help="Which error statistic the tolerances apply to (Polygraphy's rule).",
             ),
-            click.option("--min-sqnr", type=float, help="Also fail tensors below this SQNR in dB."),
+            click.option(
+                "--min-sqnr", type=FINITE, help="Also fail tensors below this SQNR in dB."
+            ),
             click.option(
                 "--layerwise", is_flag=True, help="Compare every intermediate tensor too."
             ),

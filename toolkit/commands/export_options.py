@@ -7,12 +7,12 @@ from __future__ import annotations
 import click
 
 from toolkit.commands.common import SizeParam, parse_floats, parse_model_args, quiet_option
-from toolkit.commands.options import group
+from toolkit.commands.options import COUNT, COUNT0, FRACTION, NON_NEGATIVE, group
 
 # --- export: what a zoo name or module is told, and how the file is written -------------
 OVERRIDE_OPTIONS = [
-    click.option("--num-classes", type=click.IntRange(min=1), help="Zoo names: output classes."),
-    click.option("--in-channels", type=click.IntRange(min=1), help="Zoo names: input channels."),
+    click.option("--num-classes", type=COUNT, help="Zoo names: output classes."),
+    click.option("--in-channels", type=COUNT, help="Zoo names: input channels."),
     click.option("--input-size", type=SizeParam(), help="Zoo names, modules: example input C,H,W."),
     click.option("--model-arg", multiple=True, help="Zoo names: builder option KEY=VALUE."),
     click.option(
@@ -38,10 +38,10 @@ WRITE_OPTIONS = [
     click.option("--simplify", is_flag=True, help="Simplify with onnxslim (parity re-checked)."),
     click.option("--no-parity", is_flag=True, help="Skip the torch vs onnxruntime parity check."),
     click.option(
-        "--atol", type=float, default=1e-4, show_default=True, help="Parity abs tolerance."
+        "--atol", type=NON_NEGATIVE, default=1e-4, show_default=True, help="Parity abs tolerance."
     ),
     click.option(
-        "--rtol", type=float, default=1e-3, show_default=True, help="Parity rel tolerance."
+        "--rtol", type=NON_NEGATIVE, default=1e-3, show_default=True, help="Parity rel tolerance."
     ),
     click.option("--external-data", is_flag=True, help="Weights in OUT.data beside the file."),
     quiet_option,
@@ -150,7 +150,7 @@ SAMPLE_OPTIONS = [
     ),
     click.option(
         "--samples",
-        type=click.IntRange(min=1),
+        type=COUNT,
         default=256,
         show_default=True,
         help="Calibration samples.",
@@ -167,7 +167,7 @@ SAMPLE_OPTIONS = [
 VERDICT_OPTIONS = [
     click.option(
         "--min-agreement",
-        type=click.FloatRange(0, 1),
+        type=FRACTION,
         default=0.98,
         show_default=True,
         help="Refuse below this top-1 agreement with fp32.",
@@ -181,14 +181,14 @@ VERDICT_OPTIONS = [
     ),
     click.option(
         "--batch-size",
-        type=click.IntRange(min=1),
+        type=COUNT,
         default=8,
         show_default=True,
         help="--auto: batch size its latencies are measured at.",
     ),
     click.option(
         "--max-steps",
-        type=click.IntRange(min=0),
+        type=COUNT0,
         default=10,
         show_default=True,
         help="--auto: most tensors to keep in float.",

@@ -5,17 +5,44 @@ the flags one by one (Polygraphy's argument groups): `input_group` -> SpecFlags,
 `predictor_group` -> PredictorOptions (the session flags, the input flags, --topk,
 --decode, --max-pixels), `job_group` -> InferenceJob. Old spellings of renamed flags stay
 as hidden aliases for one release and print one note on stderr (docs/CLI.md).
+
+Every numeric flag of every verb takes one of the number types below: finite, and never
+negative where a negative value means nothing (tests/test_cli_numbers.py walks them all).
+Upper bounds that depend on the machine or the model are the library's checks.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 import click
 
 from toolkit.commands.common import SizeParam, int_list, parse_feeds, parse_floats
 from toolkit.errors import CnnkitError
 from toolkit.progress import note
+
+
+# --- numbers ----------------------------------------------------------------------------
+class FiniteFloat(click.FloatRange):
+    """click.FloatRange that refuses nan and +-inf too: nan passes every comparison, so a
+    plain FloatRange(min=0) takes it (`serve --timeout nan` answered every request 504)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+FINITE = FiniteFloat()  # a signed quantity (decibels)
+POSITIVE = FiniteFloat(min=0, min_open=True)  # seconds, rates, factors
+NON_NEGATIVE = FiniteFloat(min=0)  # tolerances, delays, weights; 0 is "none"
+FRACTION = FiniteFloat(min=0, max=1)
+COUNT = click.IntRange(min=1)  # how many of something
+COUNT0 = click.IntRange(min=0)  # how many, where 0 means none (or off)
+SEED = click.IntRange(min=0, max=2**32 - 1)  # numpy's seeds are 32-bit
+PORT = click.IntRange(min=0, max=65535)
 
 
 def group(target: str, build, decorators: list):
@@ -84,7 +111,7 @@ def session_options(*, graph_opt: bool = False) -> list:
         click.option("--device", default="auto", show_default=True, help=DEVICE_HELP),
         click.option("--provider", help="Any other onnxruntime execution provider, by name."),
         ALLOW_FALLBACK,
-        click.option("--threads", type=int, help="onnxruntime intra-op threads (default: all)."),
+        click.option("--threads", type=COUNT, help="onnxruntime intra-op threads (default: all)."),
         click.option(
             "--spin/--no-spin",
             "spin",
@@ -195,7 +222,7 @@ def predictor_group(*, graph_opt: bool = False, target: str = "options"):
     """The session and input groups plus --topk, --decode, --max-pixels -> PredictorOptions."""
     decorators = [
         *session_options(graph_opt=graph_opt),
-        click.option("--topk", type=int, default=5, show_default=True, help="Labels per input."),
+        click.option("--topk", type=COUNT, default=5, show_default=True, help="Labels per input."),
         click.option(
             "--decode",
             type=click.Choice(["fast", "full"]),
@@ -206,7 +233,7 @@ def predictor_group(*, graph_opt: bool = False, target: str = "options"):
         *input_options(),
         click.option(
             "--max-pixels",
-            type=click.IntRange(min=1),
+            type=COUNT,
             help="Refuse larger images (default Pillow's 89.5M).",
         ),
     ]
@@ -246,7 +273,7 @@ def job_group(target: str = "job"):
         build_job,
         [
             click.option(
-                "--batch-size", "-b", type=int, default=8, show_default=True, help="Batch size."
+                "--batch-size", "-b", type=COUNT, default=8, show_default=True, help="Batch size."
             ),
             click.option(
                 "--workers",
@@ -292,7 +319,7 @@ def ray_actors(workers: str) -> int:
     """--workers for the Ray engine: a count of actors (auto: 2)."""
     if workers == "auto":
         return 2
-    if not workers.isdigit():
+    if not workers.isdigit() or int(workers) < 1:
         raise CnnkitError(f"--workers {workers!r}: expected a positive integer or auto")
     return int(workers)
 
@@ -304,7 +331,7 @@ def batch_size_group(*, sweep: bool, help: str):
     The callback gets `batch_size`: a tuple of ints or None (sweep), else one int (1 unless
     given).
     """
-    kind = None if sweep else click.IntRange(min=1)
+    kind = None if sweep else COUNT
 
     def build(*, batch_size, old_batch):
         value = pick(batch_size, old_batch, "--batch-size")

@@ -11,7 +11,7 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
-from toolkit.commands.options import batch_size_group
+from toolkit.commands.options import COUNT, batch_size_group
 from toolkit.tables import table_console
 
 
@@ -24,7 +24,7 @@ from toolkit.tables import table_console
     help="C,H,W for dynamic dims or a zoo name; NAME=C,H,W per input of a multi-input model.",
 )
 @batch_size_group(sweep=False, help="Batch size (default 1).")
-@click.option("--top", type=click.IntRange(min=1), help="Show only the N heaviest layers (MACs).")
+@click.option("--top", type=COUNT, help="Show only the N heaviest layers (MACs).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write all layers here.")
 @click.option("--no-save", is_flag=True, help="Don't write profile.json into a run folder.")
 @json_option

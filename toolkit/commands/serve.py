@@ -8,7 +8,14 @@ import sys
 import click
 
 from toolkit.commands.common import quiet_option
-from toolkit.commands.options import group, predictor_group
+from toolkit.commands.options import (
+    COUNT,
+    NON_NEGATIVE,
+    PORT,
+    POSITIVE,
+    group,
+    predictor_group,
+)
 from toolkit.extras import needs_extra
 
 
@@ -33,11 +40,11 @@ def batching_group():
         build,
         [
             click.option(
-                "--max-batch", type=int, default=16, show_default=True, help="Largest batch."
+                "--max-batch", type=COUNT, default=16, show_default=True, help="Largest batch."
             ),
             click.option(
                 "--max-delay-ms",
-                type=float,
+                type=NON_NEGATIVE,
                 default=5.0,
                 show_default=True,
                 help="Run a smaller batch once its oldest request waited this long.",
@@ -49,16 +56,20 @@ def batching_group():
             ),
             click.option(
                 "--max-queue",
-                type=int,
+                type=COUNT,
                 default=256,
                 show_default=True,
                 help="Waiting requests; more: 503.",
             ),
             click.option(
-                "--timeout", type=float, default=30.0, show_default=True, help="Seconds; then 504."
+                "--timeout",
+                type=POSITIVE,
+                default=30.0,
+                show_default=True,
+                help="Seconds a request may take, its headers and upload included; then 408/504.",
             ),
             click.option(
-                "--instances", type=int, default=1, show_default=True, help="Sessions per model."
+                "--instances", type=COUNT, default=1, show_default=True, help="Sessions per model."
             ),
         ],
     )
@@ -68,10 +79,12 @@ def batching_group():
 @click.command("serve")
 @click.argument("models", nargs=-1, required=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port (0: any free).")
+@click.option("--port", type=PORT, default=8000, show_default=True, help="Port (0: any free).")
 @batching_group()
-@click.option("--max-body", type=int, default=16 << 20, show_default=True, help="Bytes; more: 413.")
-@click.option("--workers", type=int, default=2, show_default=True, help="Decode threads.")
+@click.option(
+    "--max-body", type=COUNT, default=16 << 20, show_default=True, help="Bytes; more: 413."
+)
+@click.option("--workers", type=COUNT, default=2, show_default=True, help="Decode threads.")
 @predictor_group()
 @click.option(
     "--engine",
@@ -80,7 +93,7 @@ def batching_group():
     show_default=True,
     help="Serve here, or as Ray Serve deployments (pip install 'cnnkit[ray-serve]').",
 )
-@click.option("--replicas", type=int, default=1, show_default=True, help="Ray Serve replicas.")
+@click.option("--replicas", type=COUNT, default=1, show_default=True, help="Ray Serve replicas.")
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
 @quiet_option
 def serve_cmd(

@@ -11,7 +11,16 @@ from toolkit.commands.common import (
     print_json,
     quiet_option,
 )
-from toolkit.commands.options import pick, renamed
+from toolkit.commands.options import (
+    COUNT,
+    COUNT0,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    pick,
+    renamed,
+)
 from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra
 
@@ -22,10 +31,10 @@ from toolkit.extras import needs_extra
 @click.option(
     "--data", help="digits | digit-scenes[:SIZE] | folder:PATH | voc:PATH (default digits)."
 )
-@click.option("--epochs", type=int, help="Epochs (default 30 classification, 10 segmentation).")
-@click.option("--batch-size", type=int, help="Samples per batch per process (default 64).")
+@click.option("--epochs", type=COUNT, help="Epochs (default 30 classification, 10 segmentation).")
+@click.option("--batch-size", type=COUNT, help="Samples per batch per process (default 64).")
 @click.option(
-    "--lr", type=float, help="Peak learning rate (default sgd 0.05, adam 1e-3, adamw 2e-3)."
+    "--lr", type=POSITIVE, help="Peak learning rate (default sgd 0.05, adam 1e-3, adamw 2e-3)."
 )
 @click.option("--optimizer", type=click.Choice(["sgd", "adam", "adamw"]), help="Default adamw.")
 @click.option(
@@ -33,13 +42,13 @@ from toolkit.extras import needs_extra
     type=click.Choice(["cosine", "step", "onecycle", "none"]),
     help="LR schedule (default cosine).",
 )
-@click.option("--warmup", type=float, help="Linear warmup, in epochs (default 0).")
-@click.option("--momentum", type=float, help="SGD momentum (default 0.9).")
+@click.option("--warmup", type=NON_NEGATIVE, help="Linear warmup, in epochs (default 0).")
+@click.option("--momentum", type=FRACTION, help="SGD momentum (default 0.9).")
 @click.option("--nesterov", is_flag=True, default=None, help="SGD with Nesterov momentum.")
-@click.option("--weight-decay", type=float, help="Default sgd 5e-4, adam 0, adamw 0.01.")
-@click.option("--label-smoothing", type=float, help="Cross-entropy label smoothing (default 0).")
+@click.option("--weight-decay", type=NON_NEGATIVE, help="Default sgd 5e-4, adam 0, adamw 0.01.")
+@click.option("--label-smoothing", type=FRACTION, help="Cross-entropy label smoothing (default 0).")
 @click.option(
-    "--clip-grad", type=float, help="Clip the global gradient norm to this (default off)."
+    "--clip-grad", type=NON_NEGATIVE, help="Clip the global gradient norm to this (default off)."
 )
 @click.option(
     "--input-size",
@@ -64,18 +73,20 @@ from toolkit.extras import needs_extra
     help="Builder option, repeatable: backbone=resnet18, upsample=bilinear.",
 )
 @click.option(
-    "--seed", type=int, help="Seed for the split, init, shuffle and augmentation (default 0)."
+    "--seed", type=SEED, help="Seed for the split, init, shuffle and augmentation (default 0)."
 )
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N.")
 @click.option(
     "--loader-workers",
     "workers",
-    type=int,
+    type=COUNT0,
     help="DataLoader worker processes (default 0).",
 )
-@renamed("--workers", "--loader-workers", "old_workers", type=int)
-@click.option("--threads", type=int, help="Torch CPU threads (default: all cores).")
-@click.option("--limit", type=int, help="Use only the first N samples of each split (quick runs).")
+@renamed("--workers", "--loader-workers", "old_workers", type=COUNT0)
+@click.option("--threads", type=COUNT, help="Torch CPU threads (default: all cores).")
+@click.option(
+    "--limit", type=COUNT, help="Use only the first N samples of each split (quick runs)."
+)
 @click.option("--name", help="Run folder name (default <model>-<data>, numbered when taken).")
 @click.option("--project", "--runs-dir", "runs_dir", help="Parent folder of runs (default runs).")
 @click.option(
@@ -99,7 +110,7 @@ from toolkit.extras import needs_extra
 )
 @click.option(
     "--backbone-lr-scale",
-    type=float,
+    type=POSITIVE,
     help="Learning-rate factor for every layer but the head, e.g. 0.1 (default 1).",
 )
 @click.option("--classes", help="voc data: comma-separated class names (else labelmap.txt).")

@@ -239,15 +239,15 @@ def prepare_array(
     expected = chw if layout == "NCHW" else (*spec.size, spec.channels)
     if array.shape != expected:
         raise ImageError(name, f"float tensor has shape {array.shape}, the model takes {expected}")
-    if not np.isfinite(array).all():  # NaN/inf would come out as a confident-looking label
-        raise ImageError(name, "float tensor holds NaN or infinite values")
+    with np.errstate(over="ignore"):  # float64 past float32's range becomes inf: refused
+        tensor = array.astype(np.float32)
+    if not np.isfinite(tensor).all():  # NaN/inf would come out as a confident-looking label
+        raise ImageError(name, "float tensor holds NaN or infinite values (in float32)")
     if layout == "NHWC":
-        array = array.transpose(2, 0, 1)
+        tensor = tensor.transpose(2, 0, 1)
     _, height, width = chw
     full = (0, 0, width, height)
-    return Decoded(
-        np.ascontiguousarray(array, dtype=np.float32), Geometry((width, height), full, full)
-    )
+    return Decoded(np.ascontiguousarray(tensor), Geometry((width, height), full, full))
 
 
 def load_image(path: str | Path, spec: ModelSpec, max_pixels: int | None = None) -> np.ndarray:

@@ -126,8 +126,9 @@ def plan_workers(workers: int | str | None, threads: int | None) -> WorkerPlan:
         if not workers.isdigit():
             raise CnnkitError(f"--workers {workers!r}: expected a positive integer or auto")
         workers = int(workers)
-    if workers < 1:
-        raise CnnkitError(f"--workers {workers}: must be at least 1")
+    most = max(16, 4 * cores)  # each thread holds a decoded image: thousands only cost memory
+    if not 1 <= workers <= most:
+        raise CnnkitError(f"--workers {workers}: expected 1..{most} on this machine, or auto")
     return WorkerPlan(workers=workers, threads=threads, cores=cores)
 
 

@@ -2,28 +2,42 @@
 the Open Inference Protocol's /v2 routes (toolkit.serve.v2).
 
 Every error is one JSON line `{"error": "..."}` with the status that names its kind:
-400 bad input, 404 unknown model, 413 body too large, 503 queue full (Retry-After),
-504 past the per-request timeout, 500 the model failed on the request's batch.
+400 bad input, 404 unknown model or route, 405 wrong method, 408 the upload was too slow,
+413 body too large, 503 queue full (Retry-After), 504 past the per-request timeout,
+500 the model failed on the request's batch (or a bug, logged with its traceback).
+
+A request holds one of its model's --max-queue slots from before its upload until its
+batch runs, and gives it back on every way out, so no failure can leak a slot.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from toolkit.runtime.preprocess import ImageError
+from toolkit.runtime.preprocess import Decoded, ImageError
 from toolkit.serve.decode import decode_body
-from toolkit.serve.models import ModelServer
-from toolkit.serve.problems import RETRY_AFTER_S, problem
+from toolkit.serve.models import ModelServer, ServedModel
+from toolkit.serve.problems import CLOSE, RETRY_AFTER_S, problem, unexpected
 from toolkit.serve.render import render_row
-from toolkit.serve.upload import BadUpload, BodyTooLarge, read_upload
+from toolkit.serve.upload import BadUpload, BodyTooLarge, UploadTooSlow, parse_upload
 from toolkit.serve.v2 import v2_routes
+
+UNKNOWN_MODEL = "unknown"  # the metrics label of every name that is not served
+
+
+class Refused(Exception):
+    """A request answered with an error before it got a row."""
+
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.response = problem(status, message, headers)
 
 
 class Endpoints:
@@ -55,64 +69,93 @@ class Endpoints:
         """Metadata of one model: task, classes, input size, provider, batching."""
         model = self.server.models.get(request.path_params["name"])
         if model is None:
-            return self.unknown(request.path_params["name"])
+            return self.unknown(request.path_params["name"]).response
         return JSONResponse(model.info())
 
-    def unknown(self, name: str) -> Response:
+    def unknown(self, name: str) -> Refused:
         """404 for a model name that is not served."""
         served = ", ".join(self.server.models)
-        return problem(404, f"no model named {name!r} (served: {served})")
+        return Refused(404, f"no model named {name[:200]!r} (served: {served})")
 
     async def predict(self, request: Request) -> Response:
         """One input -> its row (the row `infer` writes), through the model's batcher."""
         name = request.path_params["name"]
-        response = await self.answer(name, request)
-        self.server.metrics.requests.labels(name, str(response.status_code)).inc()
+        try:
+            response = await self.answer(name, request)
+        except Refused as exc:
+            response = exc.response
+        except Exception as exc:  # a disconnect or a bug: answered (and logged) all the same
+            response = unexpected(name, exc)
+        # Only served names are labels: client-chosen names must not grow the metrics.
+        label = name if name in self.server.models else UNKNOWN_MODEL
+        self.server.metrics.requests.labels(label, str(response.status_code)).inc()
         return response
 
     async def answer(self, name: str, request: Request) -> Response:
-        """The predict response, or the error response naming what went wrong."""
+        """The predict response; Refused (or the exception) naming what went wrong."""
         model = self.server.models.get(name)
         if model is None:
-            return self.unknown(name)
-        deadline = time.perf_counter() + model.batcher.settings.timeout_s
-        try:
-            key, body, content_type = await read_upload(request, self.server.max_body_bytes)
-        except BodyTooLarge as exc:
-            return problem(413, str(exc))
-        except BadUpload as exc:
-            return problem(400, str(exc))
+            raise self.unknown(name)
         batcher = model.batcher
+        deadline = asyncio.get_running_loop().time() + batcher.settings.timeout_s
         if not batcher.admit():
             message = f"{name}: the queue is full ({batcher.settings.max_queue} waiting)"
-            return problem(503, message, {"Retry-After": str(RETRY_AFTER_S)})
-        loop = asyncio.get_running_loop()
+            raise Refused(503, message, {"Retry-After": str(RETRY_AFTER_S)})
         try:
-            decoding = loop.run_in_executor(
-                self.server.pool, decode_body, model.predictor, key, body, content_type
-            )
-            decoded = await asyncio.wait_for(decoding, deadline - time.perf_counter())
-        except ImageError as exc:
+            key, decoded = await self.prepare(model, request, deadline)
+        except BaseException:
             batcher.release()
-            return problem(400, str(exc))
-        except TimeoutError:
-            batcher.release()
-            return self.too_late(name, model)
-        future = batcher.submit(key, decoded)
+            raise
+        future = batcher.submit(key, decoded)  # the batcher frees the slot when it runs
         try:
-            answer = await asyncio.wait_for(
-                asyncio.wrap_future(future), deadline - time.perf_counter()
-            )
-        except TimeoutError:
-            return self.too_late(name, model)
+            remaining = deadline - asyncio.get_running_loop().time()
+            answer = await asyncio.wait_for(asyncio.wrap_future(future), remaining)
+        except asyncio.TimeoutError:  # TimeoutError itself only from Python 3.11
+            raise self.too_late(model) from None
         except Exception as exc:  # the batch's failure, answered as 500
-            return problem(500, f"{name}: the model failed on this request's batch: {exc}")
+            message = f"{name}: the model failed on this request's batch: {exc}"
+            raise Refused(500, message) from None
         return render_row(answer.row, request.headers.get("accept", ""))
 
-    def too_late(self, name: str, model) -> Response:
+    async def prepare(
+        self, model: ServedModel, request: Request, deadline: float
+    ) -> tuple[str, Decoded]:
+        """Read and decode the body by the deadline; Refused with 400/408/413/504."""
+        try:
+            body = await self.server.uploads.read(request, self.server.max_body_bytes, deadline)
+            key, body, content_type = await parse_upload(request, body)
+        except BodyTooLarge as exc:
+            raise Refused(413, str(exc), CLOSE) from None
+        except UploadTooSlow as exc:
+            raise Refused(408, f"{model.name}: {exc}", CLOSE) from None
+        except BadUpload as exc:
+            raise Refused(400, str(exc)) from None
+        loop = asyncio.get_running_loop()
+        decoding = loop.run_in_executor(
+            self.server.pool, decode_body, model.predictor, key, body, content_type
+        )
+        try:
+            return key, await asyncio.wait_for(decoding, deadline - loop.time())
+        except ImageError as exc:
+            raise Refused(400, str(exc)) from None
+        except asyncio.TimeoutError:  # TimeoutError itself only from Python 3.11
+            raise self.too_late(model) from None
+
+    def too_late(self, model: ServedModel) -> Refused:
         """504 for a request past its timeout."""
         timeout = model.batcher.settings.timeout_s
-        return problem(504, f"{name}: no answer within the request timeout of {timeout:g} s")
+        return Refused(504, f"{model.name}: no answer within the request timeout of {timeout:g} s")
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own 404 (no such route) and 405 (wrong method), as JSON lines."""
+    where = f"{request.method} {request.url.path[:200]}"
+    return problem(exc.status_code, f"{where}: {exc.detail}", exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """An exception that escaped an endpoint (a bug): 500 as a JSON line (uvicorn logs it)."""
+    return problem(500, f"internal error: {type(exc).__name__}")
 
 
 def build_app(server: ModelServer) -> Starlette:
@@ -135,4 +178,5 @@ def build_app(server: ModelServer) -> Starlette:
         Route("/v1/models/{name}/predict", endpoints.predict, methods=["POST"]),
         *v2_routes(server),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    handlers = {HTTPException: http_error, Exception: internal_error}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

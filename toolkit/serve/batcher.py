@@ -2,7 +2,7 @@
 
 A batch runs when `max_batch` requests wait or the oldest has waited `max_delay_ms`,
 whichever comes first (Triton's max_queue_delay, Ray Serve's batch_wait_timeout_s), and
-at once when no other admitted request is still being decoded: waiting for requests
+at once when no other admitted request is still uploading or decoding: waiting for requests
 nobody has sent would only add latency (a lone client pays no --max-delay-ms), unless
 `--patient` asks for Triton's behaviour of always waiting out the delay. Each
 instance thread owns one Predictor, so a session is never run by two threads at once;
@@ -54,7 +54,7 @@ class Batcher:
         self.predictors = predictors
         self.metrics: ModelMetrics = metrics
         self.queue: deque[Pending] = deque()
-        self.admitted = 0  # requests holding a queue slot: decoding or waiting for a batch
+        self.admitted = 0  # requests holding a queue slot: uploading, decoding or queued
         self.hurrying = False  # the stop signal came: nothing waits out --max-delay-ms
         self.closing = False
         self.condition = threading.Condition()
@@ -72,25 +72,28 @@ class Batcher:
             if self.closing or self.admitted + count > self.settings.max_queue:
                 return False
             self.admitted += count
+            self.metrics.queue_depth.set(self.admitted)
             return True
 
     def release(self, count: int = 1) -> None:
-        """Give back slots of inputs that never reached the queue (bad input, timeout)."""
+        """Give back slots of inputs that never reached the queue (on every way out: bad
+        input, a slow upload, a timeout, a disconnect, a bug)."""
         with self.condition:
             self.admitted -= count
+            self.metrics.queue_depth.set(self.admitted)
+            self.condition.notify()  # a batch waiting for these inputs need not wait any more
 
     def submit(self, key: str, decoded: Decoded) -> Future:
         """Queue an admitted request; the future gets its Answer (or the batch's exception)."""
         pending = Pending(key, decoded)
         with self.condition:
             self.queue.append(pending)
-            self.metrics.queue_depth.set(len(self.queue))
             self.condition.notify()
         return pending.future
 
     def due(self, wait: float) -> bool:
         """Whether the queued requests should run now (called holding the lock)."""
-        on_their_way = self.admitted - len(self.queue)  # admitted, still being decoded
+        on_their_way = self.admitted - len(self.queue)  # admitted, still uploading or decoding
         return (
             len(self.queue) >= self.settings.max_batch
             or wait <= 0
@@ -116,7 +119,7 @@ class Batcher:
             count = min(len(self.queue), self.settings.max_batch)
             taken = [self.queue.popleft() for _ in range(count)]
             self.admitted -= count
-            self.metrics.queue_depth.set(len(self.queue))
+            self.metrics.queue_depth.set(self.admitted)
         # A request that timed out (504) was cancelled; it does not take a batch seat.
         return [p for p in taken if p.future.set_running_or_notify_cancel()]
 

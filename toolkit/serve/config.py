@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,19 @@ from toolkit.onnxfile import folder_message
 from toolkit.runtime.options import PredictorOptions
 
 ENGINES = ("local", "ray")
+# The ranges of serve's numeric flags (the CLI's option types state the same ones).
+MAX_BATCH, MAX_QUEUE, MAX_INSTANCES = 4096, 100_000, 256
+MAX_DELAY_MS = 60_000.0  # a minute
+MIN_TIMEOUT_S, MAX_TIMEOUT_S = 0.001, 3600.0
+MAX_BODY_BYTES = 1 << 31  # 2 GiB; a queue of --max-queue bodies must fit in memory
+MAX_WORKERS, MAX_REPLICAS = 256, 1024
 ANNOUNCEMENT = "serving on "  # the stderr line a server prints once it listens: URL, models
+
+
+def check_range(flag: str, value: float, low: float, high: float) -> None:
+    """A CnnkitError naming `flag` unless `value` is a finite number in [low, high]."""
+    if not (math.isfinite(value) and low <= value <= high):
+        raise CnnkitError(f"{flag} {value}: expected a number in {low}..{high}")
 
 
 def read_announcement(stderr) -> str:
@@ -41,18 +54,15 @@ class BatchSettings:
     patient: bool = False  # wait out max_delay_ms even when no other request is on its way
 
     def check(self) -> BatchSettings:
-        """Self, or a CnnkitError naming the flag that is out of range."""
-        for flag, value, low in (
-            ("--max-batch", self.max_batch, 1),
-            ("--max-queue", self.max_queue, 1),
-            ("--instances", self.instances, 1),
+        """Self, or a CnnkitError naming the flag that is out of range (or not finite)."""
+        for flag, value, low, high in (
+            ("--max-batch", self.max_batch, 1, MAX_BATCH),
+            ("--max-queue", self.max_queue, 1, MAX_QUEUE),
+            ("--instances", self.instances, 1, MAX_INSTANCES),
+            ("--max-delay-ms", self.max_delay_ms, 0, MAX_DELAY_MS),
+            ("--timeout", self.timeout_s, MIN_TIMEOUT_S, MAX_TIMEOUT_S),
         ):
-            if value < low:
-                raise CnnkitError(f"{flag} {value}: must be at least {low}")
-        if self.max_delay_ms < 0:
-            raise CnnkitError(f"--max-delay-ms {self.max_delay_ms}: must be 0 or more")
-        if self.timeout_s <= 0:
-            raise CnnkitError(f"--timeout {self.timeout_s}: must be more than 0 seconds")
+            check_range(flag, value, low, high)
         return self
 
 
@@ -77,16 +87,15 @@ class ServeConfig:
         self.batching.check()
         if not self.models:
             raise CnnkitError("no model given: cnnkit serve MODEL.onnx [MODEL2.onnx ...]")
-        if self.max_body_bytes < 1:
-            raise CnnkitError(f"--max-body {self.max_body_bytes}: must be at least 1 byte")
-        if self.workers < 1:
-            raise CnnkitError(f"--workers {self.workers}: must be at least 1")
         if self.engine not in ENGINES:
             raise CnnkitError(f"--engine {self.engine!r}: expected one of {', '.join(ENGINES)}")
-        if self.replicas < 1:
-            raise CnnkitError(f"--replicas {self.replicas}: must be at least 1")
-        if not 0 <= self.port <= 65535:
-            raise CnnkitError(f"--port {self.port}: expected 0..65535")
+        for flag, value, low, high in (
+            ("--max-body", self.max_body_bytes, 1, MAX_BODY_BYTES),
+            ("--workers", self.workers, 1, MAX_WORKERS),
+            ("--replicas", self.replicas, 1, MAX_REPLICAS),
+            ("--port", self.port, 0, 65535),
+        ):
+            check_range(flag, value, low, high)
         return self
 
 

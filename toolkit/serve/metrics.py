@@ -26,7 +26,7 @@ class ServeMetrics:
         )
         self.queue_depth = Gauge(
             "cnnkit_queue_depth",
-            "Requests waiting for a batch.",
+            "Requests holding a slot of --max-queue: uploading, decoding or waiting for a batch.",
             ["model"],
             registry=self.registry,
         )

@@ -12,6 +12,7 @@ from toolkit.runtime.predictor import Predictor
 from toolkit.serve.batcher import Batcher
 from toolkit.serve.config import BatchSettings, ServeConfig
 from toolkit.serve.metrics import ServeMetrics
+from toolkit.serve.upload import Uploads
 
 
 def open_predictors(
@@ -62,10 +63,12 @@ class ServedModel:
 
 
 class ModelServer:
-    """Every served model, the decode pool and the metrics of one server process."""
+    """Every served model, the decode pool, the uploads being read and the metrics of one
+    server process."""
 
     def __init__(self, config: ServeConfig):
         self.metrics = ServeMetrics()
+        self.uploads = Uploads()
         self.max_body_bytes = config.max_body_bytes
         self.closing = False
         self.models: dict[str, ServedModel] = {}
@@ -83,8 +86,10 @@ class ModelServer:
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="decode")
 
     def stop_waiting(self) -> None:
-        """On the stop signal: not ready any more, and no request waits for a fuller batch."""
+        """On the stop signal: not ready any more, no request waits for a fuller batch, and
+        no stalled upload holds the shutdown."""
         self.closing = True
+        self.uploads.stop()
         for model in self.models.values():
             model.batcher.stop_waiting()
 

@@ -1,15 +1,21 @@
 """Running the server: bind the port, start uvicorn, shut down gracefully on SIGTERM.
 
-On the signal the batchers stop waiting out --max-delay-ms (queued requests run at once);
-uvicorn's own shutdown stops accepting connections and lets in-flight requests finish;
-the app's lifespan then stops the batchers' threads, so every accepted request is answered.
-uvicorn re-raises the captured signal after that (the process would die by SIGTERM);
-`GracefulServer` keeps the signal handling but returns instead, so the CLI exits 0.
+On the signal the batchers stop waiting out --max-delay-ms (queued requests run at once)
+and uploads that stall are dropped; uvicorn's own shutdown stops accepting connections and
+lets in-flight requests finish (each is bounded by --timeout, and uvicorn's graceful
+timeout backs that up); the app's lifespan then stops the batchers' threads, so every
+accepted request is answered. uvicorn re-raises the captured signal after that (the
+process would die by SIGTERM); `GracefulServer` keeps the signal handling but returns
+instead, and ignores later signals, so the CLI exits 0 however many SIGTERMs it gets.
+
+Slow clients are bounded by uvicorn's limits (h11's head size, the keep-alive timeout),
+a deadline on request heads (protocol.py) and one on bodies (--timeout, upload.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import socket
 import threading
@@ -21,8 +27,12 @@ from toolkit.errors import CnnkitError
 from toolkit.serve.app import build_app
 from toolkit.serve.config import ANNOUNCEMENT, ServeConfig
 from toolkit.serve.models import ModelServer
+from toolkit.serve.protocol import MAX_HEADER_BYTES, bounded_h11
+from toolkit.serve.upload import STALL_AFTER_STOP_S
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+KEEP_ALIVE_S = 5  # an idle connection is closed after this long (uvicorn's default)
+SHUTDOWN_SLACK_S = 3  # past --timeout + the stall limit, uvicorn cancels what is left
 
 
 class GracefulServer(uvicorn.Server):
@@ -34,10 +44,11 @@ class GracefulServer(uvicorn.Server):
         self.stopped_by: int | None = None
 
     def handle_exit(self, sig: int, frame) -> None:
-        self.stopped_by = self.stopped_by or sig
-        # Not here: a signal handler runs on the event loop's thread, which may hold a
-        # batcher's lock at this very moment.
-        threading.Thread(target=self.on_stop, name="stop-waiting", daemon=True).start()
+        if self.stopped_by is None:
+            self.stopped_by = sig
+            # Not here: a signal handler runs on the event loop's thread, which may hold a
+            # batcher's lock at this very moment.
+            threading.Thread(target=self.on_stop, name="stop-waiting", daemon=True).start()
         super().handle_exit(sig, frame)
 
     @contextlib.contextmanager
@@ -45,12 +56,15 @@ class GracefulServer(uvicorn.Server):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED}
+        for sig in HANDLED:
+            signal.signal(sig, self.handle_exit)
         try:
             yield
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            # Not the previous handlers: a second SIGTERM now, late in the shutdown, would
+            # end the process by the signal instead of the exit code the first one earned.
+            for sig in HANDLED:
+                signal.signal(sig, signal.SIG_IGN)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -100,12 +114,18 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> int |
         sock.close()
         raise
     app = build_app(server)
+    timeout = config.batching.timeout_s
     uv_config = uvicorn.Config(
         app,
+        http=bounded_h11(header_timeout_s=timeout),
+        ws="none",
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_S,
         log_level="warning",
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=None,  # in-flight requests are bounded by --timeout
+        # Each request is bounded by --timeout already; this only backs it up.
+        timeout_graceful_shutdown=math.ceil(timeout + STALL_AFTER_STOP_S + SHUTDOWN_SLACK_S),
     )
 
     runner = GracefulServer(uv_config, server.stop_waiting)

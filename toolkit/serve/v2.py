@@ -10,7 +10,6 @@ with the statuses of toolkit.serve.app.
 from __future__ import annotations
 
 import asyncio
-import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,9 +18,9 @@ from starlette.routing import Route
 from toolkit import __version__
 from toolkit.runtime.preprocess import ImageError
 from toolkit.serve.models import ModelServer, ServedModel
-from toolkit.serve.problems import RETRY_AFTER_S, problem
+from toolkit.serve.problems import CLOSE, RETRY_AFTER_S, problem, unexpected
 from toolkit.serve.tensors import HEADER_LENGTH, BadTensor, encode_response, parse_request
-from toolkit.serve.upload import BodyTooLarge, read_body
+from toolkit.serve.upload import BodyTooLarge, UploadTooSlow
 from toolkit.serve.v2model import (
     decode_request,
     failed_row,
@@ -100,16 +99,20 @@ class V2Endpoints:
             response = await self.answer(model, request)
         except Answered as answered:
             response = answered.response
+        except Exception as exc:  # a disconnect or a bug: answered (and logged) all the same
+            response = unexpected(model.name, exc)
         self.server.metrics.requests.labels(model.name, str(response.status_code)).inc()
         return response
 
     async def answer(self, model: ServedModel, request: Request) -> Response:
         """The infer response; Answered with the error response naming what went wrong."""
-        deadline = time.perf_counter() + model.batcher.settings.timeout_s
+        deadline = asyncio.get_running_loop().time() + model.batcher.settings.timeout_s
         try:
-            body = await read_body(request, self.server.max_body_bytes)
+            body = await self.server.uploads.read(request, self.server.max_body_bytes, deadline)
         except BodyTooLarge as exc:
-            raise Answered(problem(413, str(exc))) from None
+            raise Answered(problem(413, str(exc), CLOSE)) from None
+        except UploadTooSlow as exc:
+            raise Answered(problem(408, f"{model.name}: {exc}", CLOSE)) from None
         parsed = await self.in_pool(parse_request, body, request.headers.get(HEADER_LENGTH))
         try:
             count = sample_count(model.predictor, parsed)
@@ -130,7 +133,7 @@ class V2Endpoints:
         futures = [asyncio.wrap_future(batcher.submit(key, input)) for key, input in samples]
         try:
             answers = await asyncio.wait_for(
-                asyncio.gather(*futures), deadline - time.perf_counter()
+                asyncio.gather(*futures), deadline - asyncio.get_running_loop().time()
             )
         except TimeoutError:
             raise Answered(self.too_late(model)) from None
@@ -157,7 +160,7 @@ class V2Endpoints:
         try:
             if deadline is None:
                 return await running
-            return await asyncio.wait_for(running, deadline - time.perf_counter())
+            return await asyncio.wait_for(running, deadline - loop.time())
         except (BadTensor, ImageError) as exc:
             raise Answered(problem(400, str(exc))) from None
 

@@ -16,6 +16,9 @@ DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 0.0, "adamw": 0.01}
 FREEZE = ("none", "features", "backbone")
 DEFAULT_EPOCHS = {"classification": 30, "segmentation": 10}
 MAX_THREADS = max(16, 4 * (os.cpu_count() or 1))  # thousands of torch threads hang or crash
+# Each DataLoader worker is a process with its own copy of the dataset: 10,000 of them
+# ran out of memory and were left orphaned.
+MAX_LOADER_WORKERS = max(8, 2 * (os.cpu_count() or 1))
 
 
 @dataclass
@@ -114,8 +117,11 @@ def check(config: TrainConfig) -> None:
         raise CnnkitError(f"--schedule {config.schedule}: choose {', '.join(SCHEDULES)}")
     if config.threads is not None and not 0 < config.threads <= MAX_THREADS:
         raise CnnkitError(f"--threads must be 1..{MAX_THREADS}, got {config.threads}")
-    if config.workers < 0:
-        raise CnnkitError(f"--loader-workers must be 0 or more, got {config.workers}")
+    if not 0 <= config.workers <= MAX_LOADER_WORKERS:
+        raise CnnkitError(
+            f"--loader-workers must be 0..{MAX_LOADER_WORKERS} on this machine, "
+            f"got {config.workers}"
+        )
     if config.freeze not in FREEZE:
         raise CnnkitError(f"--freeze {config.freeze}: choose {', '.join(FREEZE)}")
     if not 0 < config.backbone_lr_scale <= 1:
