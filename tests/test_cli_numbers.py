@@ -66,7 +66,6 @@ def test_no_numeric_flag_takes_nan_inf_or_a_meaningless_negative(verb, param):
         (["train", "lenet5", "--lr", "nan"], "--lr"),
         (["diff", "a.onnx", "b.onnx", "--atol", "-1"], "--atol"),
         (["bench", "m.onnx", "--duration", "inf"], "--duration"),
-        (["bench", "m.onnx", "--threads", "0,2"], "--threads"),
     ],
 )
 def test_a_bad_number_is_one_line_and_exit_2(args, flag):

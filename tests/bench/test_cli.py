@@ -37,7 +37,7 @@ def test_int8_and_fp32_in_one_call_print_their_ratio(lenet):
         (("{not_onnx}",), ("not_onnx.onnx", "not an onnx model")),
         (("{fixed}", "--batch", "4", "--input-size", "1,32,32"), ("--batch-size 4", "fixed batch")),
         (("{foreign}",), ("dynamic dims", "--input-size")),
-        (("{onnx}", "--iterations", "0"), ("--iterations 0",)),
+        (("{onnx}", "--iterations", "0"), ("--iterations", "0 is not in the range x>=1")),
         (("{onnx}", "--batch", "0"), ("--batch-size 0",)),
         (("{onnx}", "--threads", "-2"), ("--threads -2",)),
         (("{onnx}", "--device", "cpu,cuda"), ("--device cuda", "allow-fallback")),

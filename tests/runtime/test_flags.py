@@ -65,9 +65,9 @@ def test_batch_is_now_batch_size(lenet_onnx, verb, extra):
 
 
 def test_train_workers_is_now_loader_workers():
-    old = invoke("train", "lenet", "--data", "digits", "--workers", "-1")
-    new = invoke("train", "lenet", "--data", "digits", "--loader-workers", "-1")
+    old = invoke("train", "lenet", "--data", "digits", "--workers", "10000")
+    new = invoke("train", "lenet", "--data", "digits", "--loader-workers", "10000")
     for result in (old, new):  # the value reaches the config, which refuses it
-        assert result.exit_code == 2 and "--loader-workers must be 0 or more" in result.stderr
+        assert result.exit_code == 2 and "--loader-workers must be 0.." in result.stderr
     assert old.stderr.count("note: --workers is now --loader-workers") == 1
     assert "note:" not in new.stderr

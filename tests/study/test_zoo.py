@@ -50,4 +50,4 @@ def test_unknown_model_is_a_user_error():
 
 def test_cli_bad_iterations_is_one_line():
     result = invoke("compare", "--models", "lenet5", "--iterations", "0")
-    assert_one_line_error(result, "--iterations 0")
+    assert_one_line_error(result, "--iterations", "0 is not in the range x>=1")

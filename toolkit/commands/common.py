@@ -53,16 +53,13 @@ def parse_floats(text: str | None, flag: str) -> tuple[float, ...] | None:
 
 
 def int_list(text: str | None, flag: str) -> tuple[int, ...] | None:
-    """'1,2,4' -> (1, 2, 4); None stays None; CnnkitError for anything but positive integers."""
+    """'1,2,4' -> (1, 2, 4); None stays None; CnnkitError for anything but integers."""
     if text is None:
         return None
     try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
+        return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        values = ()
-    if not values or min(values) < 1:
-        raise CnnkitError(f"{flag} {text!r}: expected positive integers like 1,2,4")
-    return values
+        raise CnnkitError(f"{flag} {text!r}: expected integers like 1,2,4") from None
 
 
 def parse_model_args(pairs: tuple[str, ...] | list[str]) -> dict:
