@@ -43,6 +43,15 @@ def metric(text: str, prefix: str) -> float:
     return values[0]
 
 
+def wait_for_uploads(url: str, count: int) -> None:
+    """Until `count` requests hold a queue place (an upload holds one while it is read)."""
+    for _ in range(600):  # at most 60 s on a busy machine
+        if metric(httpx.get(f"{url}/metrics").text, "cnnkit_queue_depth") == count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{count} uploads never started")
+
+
 def test_a_128_byte_npy_is_400_and_never_takes_the_queue(serve, lenet_onnx, digits_pngs):
     bomb = npy_header_only((1, 1000000, 1000000))
     assert len(bomb) == 128
@@ -84,18 +93,24 @@ def test_every_way_out_gives_the_queue_slot_back(serve, lenet_onnx, digits_pngs)
             assert (
                 status == 408 and "did not arrive" in body["error"] and "--timeout" in body["error"]
             )
+        v2 = connect(server.url)  # the Open Inference Protocol's bodies have the same deadline
+        v2.sendall(
+            b"POST /v2/models/lenet/infer HTTP/1.1\r\nhost: x\r\ncontent-length: 99\r\n\r\n{"
+        )
+        status, body = error_of(read_rest(v2))
+        assert status == 408 and "did not arrive" in body["error"]
         gone = connect(server.url)
         gone.sendall(f"{HEAD}content-length: 100\r\n\r\nsome".encode())
-        time.sleep(0.3)  # the server is reading the body
+        wait_for_uploads(server.url, 1)  # the server is reading the body
         gone.close()
-        time.sleep(0.3)
+        wait_for_uploads(server.url, 0)  # the server noticed, and gave the place back
         answers = [post(url, image).status_code for _ in range(3)]  # one slot: each freed it
         metrics = httpx.get(f"{server.url}/metrics").text
         code = server.stop()
         log = server.process.stderr.read()
     assert answers == [200, 200, 200]
     assert metric(metrics, 'cnnkit_queue_depth{model="lenet"}') == 0
-    assert metric(metrics, 'cnnkit_requests_total{model="lenet",status="408"}') == 2
+    assert metric(metrics, 'cnnkit_requests_total{model="lenet",status="408"}') == 3
     assert code == 0
     assert "Traceback" not in log
     assert len([line for line in log.splitlines() if "disconnected" in line]) == 1, log
@@ -132,7 +147,7 @@ def test_sigterm_drops_a_stalled_upload_and_exits_0_despite_more_signals(serve, 
     with serve(lenet_onnx, "--timeout", "60") as server:
         stalled = connect(server.url)
         stalled.sendall(f"{HEAD}content-length: 1000\r\n\r\nonly the start".encode())
-        time.sleep(0.3)
+        wait_for_uploads(server.url, 1)  # before that, SIGTERM would just close it
         server.process.send_signal(signal.SIGTERM)
         signalled = time.perf_counter()
         while server.process.poll() is None:  # SIGTERM again and again, to the very end
