@@ -7,7 +7,7 @@ import sys
 import click
 
 from toolkit.commands.common import json_option, print_json
-from toolkit.commands.options import group
+from toolkit.commands.options import FRACTION, group
 
 
 def bundle_group():
@@ -56,7 +56,7 @@ def bundle_group():
             ),
             click.option(
                 "--tolerance",
-                type=float,
+                type=FRACTION,
                 default=1e-3,
                 show_default=True,
                 help="The most a probability may differ on the device.",
@@ -100,7 +100,7 @@ def bundle_cmd(models, out, options):
 @click.command("verify")
 @click.argument("kit", type=click.Path())
 @click.option(
-    "--tolerance", type=float, help="The most a probability may differ (default: the kit's)."
+    "--tolerance", type=FRACTION, help="The most a probability may differ (default: the kit's)."
 )
 @json_option
 def verify_cmd(kit, tolerance, as_json):

@@ -8,7 +8,14 @@ import sys
 import click
 
 from toolkit.commands.common import json_option, print_json, quiet_option
-from toolkit.commands.options import build_model_options, group, input_options, session_options
+from toolkit.commands.options import (
+    COUNT,
+    SEED,
+    build_model_options,
+    group,
+    input_options,
+    session_options,
+)
 from toolkit.errors import CnnkitError
 
 SHOWN = 20  # failures and misclassified files listed on stderr
@@ -35,7 +42,7 @@ def eval_group():
             *session_options(graph_opt=True),
             *input_options(resize=False),
             click.option(
-                "--batch-size", "-b", type=int, default=32, show_default=True, help="Batch size."
+                "--batch-size", "-b", type=COUNT, default=32, show_default=True, help="Batch size."
             ),
             click.option(
                 "--label-map",
@@ -57,7 +64,7 @@ def eval_group():
 @click.argument("models", nargs=-1)
 @click.option("--data", "source", required=True, help=DATA_HELP)
 @click.option("--split", default="test", show_default=True, help=SPLIT_HELP)
-@click.option("--seed", type=int, default=0, show_default=True, help=SEED_HELP)
+@click.option("--seed", type=SEED, default=0, show_default=True, help=SEED_HELP)
 @click.option("--results", type=click.Path(), help="Score this results.jsonl instead of models.")
 @eval_group()
 @json_option
