@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 import click
 
@@ -77,7 +78,7 @@ def batching_group():
 
 @needs_extra("serve")
 @click.command("serve")
-@click.argument("models", nargs=-1, required=True)
+@click.argument("models", nargs=-1)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=PORT, default=8000, show_default=True, help="Port (0: any free).")
 @batching_group()
@@ -94,10 +95,37 @@ def batching_group():
     help="Serve here, or as Ray Serve deployments (pip install 'cnnkit[ray-serve]').",
 )
 @click.option("--replicas", type=COUNT, default=1, show_default=True, help="Ray Serve replicas.")
+@click.option(
+    "--model-repository",
+    "repository",
+    type=click.Path(path_type=Path),
+    help="Serve DIR/NAME/VERSION/model.onnx (Triton's layout) instead of MODEL files.",
+)
+@click.option(
+    "--versions",
+    type=click.Choice(["latest", "all"]),
+    default="latest",
+    show_default=True,
+    help="Which versions of a repository's models are served.",
+)
+@click.option("--poll", type=POSITIVE, help="Seconds between looks at the repository (reloads).")
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
 @quiet_option
 def serve_cmd(
-    models, host, port, batching, max_body, workers, options, engine, replicas, address, quiet
+    models,
+    host,
+    port,
+    batching,
+    max_body,
+    workers,
+    options,
+    engine,
+    replicas,
+    address,
+    repository,
+    versions,
+    poll,
+    quiet,
 ):
     """Serve ONNX models over HTTP with a dynamic batcher (uvicorn + Starlette).
 
@@ -119,6 +147,7 @@ def serve_cmd(
       cnnkit serve model.onnx --instances 2 --threads 1 --max-queue 64
       cnnkit bench --serve http://127.0.0.1:8000/v1/models/model --inputs images/
       cnnkit serve model.onnx --engine ray --replicas 4 --address auto
+      cnnkit serve --model-repository models/ --poll 5   # models/NAME/1/model.onnx
     """
     from toolkit.serve import ServeConfig, model_names, serve
 
@@ -134,6 +163,9 @@ def serve_cmd(
         ray_address=address,
         predictor=options,
         quiet=quiet,
+        repository=repository,
+        versions=versions,
+        poll_s=poll,
     )
     stopped_by = serve(config, announce=lambda line: click.echo(line, err=True))
     if stopped_by == signal.SIGINT:

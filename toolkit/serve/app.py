@@ -26,6 +26,7 @@ from toolkit.serve.decode import decode_body
 from toolkit.serve.models import ModelServer, ServedModel
 from toolkit.serve.problems import CLOSE, RETRY_AFTER_S, problem, unexpected
 from toolkit.serve.render import render_row
+from toolkit.serve.repository import Repository
 from toolkit.serve.upload import BadUpload, BodyTooLarge, UploadTooSlow, parse_upload
 from toolkit.serve.v2 import v2_routes
 
@@ -96,11 +97,16 @@ class Endpoints:
         model = self.server.models.get(name)
         if model is None:
             raise self.unknown(name)
+        try:
+            model = self.server.admitted(name, None)  # a reload may have swapped it meanwhile
+        except KeyError:
+            raise self.unknown(name) from None  # unloaded meanwhile
+        if model is None:
+            waiting = self.server.config.batching.max_queue
+            message = f"{name}: the queue is full ({waiting} waiting)"
+            raise Refused(503, message, {"Retry-After": str(RETRY_AFTER_S)})
         batcher = model.batcher
         deadline = asyncio.get_running_loop().time() + batcher.settings.timeout_s
-        if not batcher.admit():
-            message = f"{name}: the queue is full ({batcher.settings.max_queue} waiting)"
-            raise Refused(503, message, {"Retry-After": str(RETRY_AFTER_S)})
         try:
             key, decoded = await self.prepare(model, request, deadline)
         except BaseException:
@@ -158,7 +164,7 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     return problem(500, f"internal error: {type(exc).__name__}")
 
 
-def build_app(server: ModelServer) -> Starlette:
+def build_app(server: ModelServer, repository: Repository | None = None) -> Starlette:
     """The Starlette app serving a ModelServer; its shutdown answers what is queued and stops
     the batchers."""
     endpoints = Endpoints(server)
@@ -166,6 +172,8 @@ def build_app(server: ModelServer) -> Starlette:
     @asynccontextmanager
     async def lifespan(app):
         yield
+        if repository is not None:
+            repository.stopped.set()  # no more --poll reloads
         # uvicorn has let in-flight requests finish; answer anything still queued, then stop.
         await asyncio.get_running_loop().run_in_executor(None, server.close)
 
@@ -176,7 +184,7 @@ def build_app(server: ModelServer) -> Starlette:
         Route("/v1/models", endpoints.list_models),
         Route("/v1/models/{name}", endpoints.model_info),
         Route("/v1/models/{name}/predict", endpoints.predict, methods=["POST"]),
-        *v2_routes(server),
+        *v2_routes(server, repository),
     ]
     handlers = {HTTPException: http_error, Exception: internal_error}
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

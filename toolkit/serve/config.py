@@ -81,12 +81,26 @@ class ServeConfig:
     ray_address: str | None = None  # None: start a local Ray
     predictor: PredictorOptions = field(default_factory=PredictorOptions)
     quiet: bool = False
+    repository: Path | None = None  # --model-repository: DIR/NAME/VERSION/model.onnx
+    versions: str = "latest"  # or "all": which versions of a repository's models are served
+    poll_s: float | None = None  # --poll: seconds between looks at the repository
 
     def check(self) -> ServeConfig:
         """Self, or a CnnkitError naming the flag that is wrong."""
         self.batching.check()
-        if not self.models:
-            raise CnnkitError("no model given: cnnkit serve MODEL.onnx [MODEL2.onnx ...]")
+        if not self.models and self.repository is None:
+            raise CnnkitError(
+                "no model given: cnnkit serve MODEL.onnx [MODEL2.onnx ...]"
+                " or cnnkit serve --model-repository DIR"
+            )
+        if self.models and self.repository is not None:
+            raise CnnkitError("give MODEL files or --model-repository, not both")
+        if self.repository is not None and self.engine != "local":
+            raise CnnkitError("--model-repository: served by --engine local only")
+        if self.versions not in ("latest", "all"):
+            raise CnnkitError(f"--versions {self.versions!r}: expected latest or all")
+        if self.poll_s is not None and (self.repository is None or self.poll_s <= 0):
+            raise CnnkitError(f"--poll {self.poll_s}: needs --model-repository and > 0 seconds")
         if self.engine not in ENGINES:
             raise CnnkitError(f"--engine {self.engine!r}: expected one of {', '.join(ENGINES)}")
         for flag, value, low, high in (

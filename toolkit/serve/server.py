@@ -28,6 +28,7 @@ from toolkit.serve.app import build_app
 from toolkit.serve.config import ANNOUNCEMENT, ServeConfig
 from toolkit.serve.models import ModelServer
 from toolkit.serve.protocol import MAX_HEADER_BYTES, bounded_h11
+from toolkit.serve.repository import Repository
 from toolkit.serve.upload import STALL_AFTER_STOP_S
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
@@ -96,6 +97,20 @@ def describe(server: ModelServer, url: str) -> str:
     return f"{ANNOUNCEMENT}{url}: " + "; ".join(parts)
 
 
+def open_repository(server: ModelServer, config: ServeConfig) -> Repository | None:
+    """The --model-repository's models loaded into the server, and --poll watching it."""
+    if config.repository is None:
+        return None
+    repository = Repository(config.repository, config.versions, server)
+    repository.load_all()
+    if config.poll_s:
+        poll = threading.Thread(
+            target=repository.poll, args=(config.poll_s,), name="poll", daemon=True
+        )
+        poll.start()
+    return repository
+
+
 def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> int | None:
     """Serve until SIGTERM/SIGINT; every accepted request is answered. The stop signal."""
     config.check()
@@ -113,7 +128,13 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> int |
     except BaseException:
         sock.close()
         raise
-    app = build_app(server)
+    try:
+        repository = open_repository(server, config)
+    except BaseException:
+        server.close()
+        sock.close()
+        raise
+    app = build_app(server, repository)
     timeout = config.batching.timeout_s
     uv_config = uvicorn.Config(
         app,

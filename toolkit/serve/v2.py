@@ -19,6 +19,7 @@ from toolkit import __version__
 from toolkit.runtime.preprocess import ImageError
 from toolkit.serve.models import ModelServer, ServedModel
 from toolkit.serve.problems import CLOSE, RETRY_AFTER_S, problem, unexpected
+from toolkit.serve.repository import Repository
 from toolkit.serve.tensors import HEADER_LENGTH, BadTensor, encode_response, parse_request
 from toolkit.serve.upload import BodyTooLarge, UploadTooSlow
 from toolkit.serve.v2model import (
@@ -28,8 +29,8 @@ from toolkit.serve.v2model import (
     sample_count,
     tensor_metadata,
 )
+from toolkit.serve.v2repository import repository_routes
 
-VERSION = "1"  # every served file is version 1 of its model
 EXTENSIONS = ["binary_tensor_data"]
 
 
@@ -43,12 +44,13 @@ class Answered(Exception):
 class V2Endpoints:
     """The v2 routes of one ModelServer."""
 
-    def __init__(self, server: ModelServer):
-        self.server = server
+    def __init__(self, server: ModelServer, extensions: list[str]):
+        self.server, self.extensions = server, extensions
 
     async def metadata(self, request: Request) -> Response:
         """Server metadata: name, version, extensions."""
-        return JSONResponse({"name": "cnnkit", "version": __version__, "extensions": EXTENSIONS})
+        meta = {"name": "cnnkit", "version": __version__, "extensions": self.extensions}
+        return JSONResponse(meta)
 
     async def live(self, request: Request) -> Response:
         """200 while the process answers."""
@@ -62,15 +64,19 @@ class V2Endpoints:
 
     def model(self, request: Request) -> ServedModel:
         """The model (and version) a path names; Answered with 404 when none is served."""
-        name = request.path_params["name"]
-        model = self.server.models.get(name)
-        if model is None:
+        name, version = request.path_params["name"], request.path_params.get("version")
+        try:
+            return self.server.lookup(name, version)
+        except KeyError:
+            raise Answered(self.unknown(name, version)) from None
+
+    def unknown(self, name: str, version: str | None) -> Response:
+        """404 naming what is served instead."""
+        if name not in self.server.versions:
             served = ", ".join(self.server.models)
-            raise Answered(problem(404, f"no model named {name!r} (served: {served})"))
-        version = request.path_params.get("version", VERSION)
-        if version != VERSION:
-            raise Answered(problem(404, f"{name}: no version {version!r} (versions: {VERSION})"))
-        return model
+            return problem(404, f"no model named {name!r} (served: {served})")
+        versions = ", ".join(self.server.versions[name])
+        return problem(404, f"{name}: no version {version!r} (versions: {versions})")
 
     async def model_metadata(self, request: Request) -> Response:
         """Name, versions, platform, input and output tensors."""
@@ -78,7 +84,8 @@ class V2Endpoints:
             model = self.model(request)
         except Answered as answered:
             return answered.response
-        meta = {"name": model.name, "versions": [VERSION], **tensor_metadata(model.predictor)}
+        versions = list(self.server.versions.get(model.name, {model.version: model}))
+        meta = {"name": model.name, "versions": versions, **tensor_metadata(model.predictor)}
         return JSONResponse(meta)
 
     async def model_ready(self, request: Request) -> Response:
@@ -118,10 +125,15 @@ class V2Endpoints:
             count = sample_count(model.predictor, parsed)
         except BadTensor as exc:
             raise Answered(problem(400, str(exc))) from None
-        batcher = model.batcher
-        if not batcher.admit(count):
-            message = f"{model.name}: the queue is full ({batcher.settings.max_queue} waiting)"
-            raise Answered(problem(503, message, {"Retry-After": str(RETRY_AFTER_S)}))
+        try:  # a reload may have swapped the model while the body arrived
+            admitted = self.server.admitted(model.name, request.path_params.get("version"), count)
+        except KeyError:
+            raise Answered(self.unknown(model.name, request.path_params.get("version"))) from None
+        if admitted is None:
+            waiting = model.batcher.settings.max_queue
+            raise Answered(problem(503, f"{model.name}: the queue is full ({waiting} waiting)",
+                                   {"Retry-After": str(RETRY_AFTER_S)}))  # fmt: skip
+        model, batcher = admitted, admitted.batcher
         try:
             samples = await self.in_pool(decode_request, model.predictor, parsed, deadline=deadline)
         except TimeoutError:
@@ -147,7 +159,7 @@ class V2Endpoints:
             outputs = output_tensors(model.predictor, answers, parsed.outputs)
         except BadTensor as exc:
             raise Answered(problem(400, str(exc))) from None
-        head = {"model_name": model.name, "model_version": VERSION}
+        head = {"model_name": model.name, "model_version": model.version}
         if parsed.id is not None:
             head["id"] = parsed.id
         content, headers = encode_response(head, outputs, parsed)
@@ -170,10 +182,12 @@ class V2Endpoints:
         return problem(504, f"{model.name}: no answer within the request timeout of {timeout:g} s")
 
 
-def v2_routes(server: ModelServer) -> list[Route]:
-    """The routes of the Open Inference Protocol."""
-    v2 = V2Endpoints(server)
-    routes = [
+def v2_routes(server: ModelServer, repository: Repository | None = None) -> list[Route]:
+    """The routes of the Open Inference Protocol (and its repository extension)."""
+    extensions = EXTENSIONS + (["model_repository"] if repository else [])
+    v2 = V2Endpoints(server, extensions)
+    routes = repository_routes(repository) if repository else []
+    routes += [
         Route("/v2", v2.metadata),
         Route("/v2/health/live", v2.live),
         Route("/v2/health/ready", v2.ready),
