@@ -93,6 +93,59 @@ def build_config(*, batch_size, threads, device, input_size, no_gflops, **values
     )
 
 
+def load_group():
+    """--concurrency or --rate, --arrivals, --slo-ms, --protocol -> LoadConfig (without the
+    URL, inputs and duration, which the command adds)."""
+
+    def build(*, concurrency, rate, arrivals, slo_ms, protocol):
+        from toolkit.serve.loadgen import LoadConfig
+
+        if concurrency and rate:
+            raise CnnkitError("--concurrency and --rate: give one (closed or open loop)")
+        rates = tuple(float_list(rate, "--rate")) if rate else ()
+        return LoadConfig(
+            url="",
+            inputs=(),
+            concurrency=int_list(concurrency, "--concurrency") or LoadConfig.concurrency,
+            rates=rates,
+            arrivals=arrivals,
+            slo_ms=slo_ms,
+            protocol=protocol,
+        )
+
+    return group(
+        "load",
+        build,
+        [
+            click.option("--concurrency", help="--serve: client counts, e.g. 1,4,16,64 (default)."),
+            click.option("--rate", help="--serve: requests/s levels, e.g. 50,100,200 (open loop)."),
+            click.option(
+                "--arrivals",
+                type=click.Choice(["constant", "poisson"]),
+                default="constant",
+                show_default=True,
+                help="--rate: evenly spaced or Poisson arrivals.",
+            ),
+            click.option("--slo-ms", type=float, help="--rate: goodput counts answers within it."),
+            click.option(
+                "--protocol",
+                type=click.Choice(["v1", "v2"]),
+                default="v1",
+                show_default=True,
+                help="--serve: cnnkit's /v1 predict, or the Open Inference Protocol (binary).",
+            ),
+        ],
+    )
+
+
+def float_list(text: str, flag: str) -> list[float]:
+    """'50,100.5' -> [50.0, 100.5]; a CnnkitError naming the flag otherwise."""
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CnnkitError(f"{flag} {text!r}: expected numbers like 50,100,200") from None
+
+
 @click.command("bench")
 @click.argument("models", nargs=-1, type=click.Path())
 @sweep_group()
@@ -103,14 +156,13 @@ def build_config(*, batch_size, threads, device, input_size, no_gflops, **values
 @click.option("--plot", type=click.Path(), help="Write latency/throughput plots (PNG).")
 @click.option("--no-save", is_flag=True, help="Do not write bench.json into run folders.")
 @click.option("--serve", "serve_url", help="Load-test a `cnnkit serve` model URL instead.")
-@click.option("--concurrency", help="--serve: client counts, e.g. 1,4,16,64 (the default).")
+@load_group()
 @click.option("--inputs", multiple=True, help="--serve: image files, folders or globs to send.")
 @json_option
 @quiet_option
 def bench_cmd(
-    models, config, against_torch, peak, plot, no_save, serve_url, concurrency, inputs, as_json,
-    quiet,
-):  # fmt: skip
+    models, config, against_torch, peak, plot, no_save, serve_url, load, inputs, as_json, quiet
+):
     """Latency and throughput of ONNX models, side by side; or of a server (--serve).
 
     The clock covers session.run only (inputs are prepared before it) unless
@@ -128,6 +180,8 @@ def bench_cmd(
       cnnkit bench --peak
       cnnkit bench --serve http://127.0.0.1:8000/v1/models/lenet --inputs digits/ \\
         --concurrency 1,4,16,64 --duration 10 --plot load.png
+      cnnkit bench --serve http://127.0.0.1:8000/v2/models/lenet --protocol v2 \\
+        --inputs digits/ --rate 50,100,200 --arrivals poisson --slo-ms 50 --plot rates.png
     """
     if against_torch:
         require_extra("train", "bench --against-torch")
@@ -137,7 +191,7 @@ def bench_cmd(
         if models:
             raise CnnkitError("--serve measures a server; give no MODEL files with it")
         require_extra("serve", "bench --serve")
-        return bench_server(serve_url, concurrency, config.duration, inputs, plot, as_json)
+        return bench_server(serve_url, load, config.duration, inputs, plot, as_json)
     from dataclasses import replace
 
     from toolkit.bench import run_bench
@@ -156,17 +210,19 @@ def bench_cmd(
         print_bench(result)
 
 
-def bench_server(url, concurrency, duration, inputs, plot, as_json) -> None:
+def bench_server(url, load, duration, inputs, plot, as_json) -> None:
     """`bench --serve`: the load generator's table (or JSON) and plot."""
+    from dataclasses import replace
+
     from toolkit.serve.loadgen import LoadConfig, run_load
     from toolkit.serve.loadreport import plot_load, print_load
 
     if not inputs:
         raise CnnkitError("--serve needs --inputs: image files or folders to send")
-    config = LoadConfig(
+    config = replace(
+        load,
         url=url,
         inputs=tuple(inputs),
-        concurrency=int_list(concurrency, "--concurrency") or LoadConfig.concurrency,
         duration_s=duration if duration is not None else LoadConfig.duration_s,
     )
     levels = run_load(config)

@@ -17,6 +17,7 @@ from toolkit.commands.options import (
     group,
     predictor_group,
 )
+from toolkit.errors import CnnkitError
 from toolkit.extras import needs_extra
 
 
@@ -76,9 +77,45 @@ def batching_group():
     )
 
 
+def models_group():
+    """MODELS (files, NAME=FILE) or --model-repository DIR, --versions, --poll -> ModelSource."""
+
+    def build(*, models, repository, versions, poll):
+        from toolkit.serve.config import ModelSource, RepositorySettings, model_names
+
+        if repository is None and (poll is not None or versions != "latest"):
+            raise CnnkitError("--versions and --poll need --model-repository DIR")
+        folder = RepositorySettings(repository, versions, poll) if repository else None
+        return ModelSource(model_names(list(models)), folder)
+
+    return group(
+        "models",
+        build,
+        [
+            click.argument("models", nargs=-1),
+            click.option(
+                "--model-repository",
+                "repository",
+                type=click.Path(path_type=Path),
+                help="Serve DIR/NAME/VERSION/model.onnx (Triton's layout) instead of MODELS.",
+            ),
+            click.option(
+                "--versions",
+                type=click.Choice(["latest", "all"]),
+                default="latest",
+                show_default=True,
+                help="Which versions of a repository's models are served.",
+            ),
+            click.option(
+                "--poll", type=POSITIVE, help="Seconds between looks at the repository (reloads)."
+            ),
+        ],
+    )
+
+
 @needs_extra("serve")
 @click.command("serve")
-@click.argument("models", nargs=-1)
+@models_group()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=PORT, default=8000, show_default=True, help="Port (0: any free).")
 @batching_group()
@@ -95,37 +132,10 @@ def batching_group():
     help="Serve here, or as Ray Serve deployments (pip install 'cnnkit[ray-serve]').",
 )
 @click.option("--replicas", type=COUNT, default=1, show_default=True, help="Ray Serve replicas.")
-@click.option(
-    "--model-repository",
-    "repository",
-    type=click.Path(path_type=Path),
-    help="Serve DIR/NAME/VERSION/model.onnx (Triton's layout) instead of MODEL files.",
-)
-@click.option(
-    "--versions",
-    type=click.Choice(["latest", "all"]),
-    default="latest",
-    show_default=True,
-    help="Which versions of a repository's models are served.",
-)
-@click.option("--poll", type=POSITIVE, help="Seconds between looks at the repository (reloads).")
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
 @quiet_option
 def serve_cmd(
-    models,
-    host,
-    port,
-    batching,
-    max_body,
-    workers,
-    options,
-    engine,
-    replicas,
-    address,
-    repository,
-    versions,
-    poll,
-    quiet,
+    models, host, port, batching, max_body, workers, options, engine, replicas, address, quiet
 ):
     """Serve ONNX models over HTTP with a dynamic batcher (uvicorn + Starlette).
 
@@ -149,10 +159,11 @@ def serve_cmd(
       cnnkit serve model.onnx --engine ray --replicas 4 --address auto
       cnnkit serve --model-repository models/ --poll 5   # models/NAME/1/model.onnx
     """
-    from toolkit.serve import ServeConfig, model_names, serve
+    from toolkit.serve import ServeConfig, serve
 
     config = ServeConfig(
-        models=model_names(list(models)),
+        models=models.files,
+        repository=models.repository,
         host=host,
         port=port,
         batching=batching,
@@ -163,9 +174,6 @@ def serve_cmd(
         ray_address=address,
         predictor=options,
         quiet=quiet,
-        repository=repository,
-        versions=versions,
-        poll_s=poll,
     )
     stopped_by = serve(config, announce=lambda line: click.echo(line, err=True))
     if stopped_by == signal.SIGINT:

@@ -5,7 +5,13 @@ serve(ServeConfig(models=model_names(["model.onnx"]), port=8000))
 """
 
 from toolkit.errors import CnnkitError
-from toolkit.serve.config import BatchSettings, ServeConfig, model_names
+from toolkit.serve.config import (
+    BatchSettings,
+    ModelSource,
+    RepositorySettings,
+    ServeConfig,
+    model_names,
+)
 
 
 def serve(config: ServeConfig, announce=print):
@@ -18,4 +24,11 @@ def serve(config: ServeConfig, announce=print):
     return run(config, announce)
 
 
-__all__ = ["BatchSettings", "ServeConfig", "model_names", "serve"]
+__all__ = [
+    "BatchSettings",
+    "ModelSource",
+    "RepositorySettings",
+    "ServeConfig",
+    "model_names",
+    "serve",
+]

@@ -57,6 +57,7 @@ class Batcher:
         self.admitted = 0  # requests holding a queue slot: uploading, decoding or queued
         self.hurrying = False  # the stop signal came: nothing waits out --max-delay-ms
         self.closing = False
+        self.last_call = 0.0  # closing: admitted requests still decoding may come until then
         self.condition = threading.Condition()
         self.threads = [
             threading.Thread(target=self.loop, args=(p,), name=f"batch-{name}-{i}", daemon=True)
@@ -81,7 +82,7 @@ class Batcher:
         with self.condition:
             self.admitted -= count
             self.metrics.queue_depth.set(self.admitted)
-            self.condition.notify()  # a batch waiting for these inputs need not wait any more
+            self.condition.notify_all()  # a batch waiting for these inputs, or a closing batcher
 
     def submit(self, key: str, decoded: Decoded) -> Future:
         """Queue an admitted request; the future gets its Answer (or the batch's exception)."""
@@ -108,9 +109,12 @@ class Batcher:
         with self.condition:
             while True:
                 if not self.queue:
-                    if self.closing:
+                    # Closing: requests admitted but still decoding get their batch too
+                    # (a reload retires this batcher under load), for at most --timeout.
+                    late = self.last_call - time.perf_counter()
+                    if self.closing and (self.admitted == 0 or late <= 0):
                         return []
-                    self.condition.wait()
+                    self.condition.wait(timeout=late if self.closing else None)
                     continue
                 wait = self.queue[0].queued + delay - time.perf_counter()
                 if self.due(wait):
@@ -156,9 +160,11 @@ class Batcher:
             self.condition.notify_all()
 
     def close(self) -> None:
-        """Run what is queued, then stop the instance threads."""
+        """Run what is queued and what admitted requests still submit (up to --timeout),
+        then stop the instance threads."""
         with self.condition:
             self.closing = True
+            self.last_call = time.perf_counter() + self.settings.timeout_s
             self.condition.notify_all()
         for thread in self.threads:
             thread.join()

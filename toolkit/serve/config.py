@@ -67,6 +67,31 @@ class BatchSettings:
 
 
 @dataclass(frozen=True)
+class RepositorySettings:
+    """--model-repository DIR, --versions, --poll: a folder of models kept in step."""
+
+    root: Path  # DIR/NAME/VERSION/model.onnx
+    versions: str = "latest"  # or "all": which versions are served
+    poll_s: float | None = None  # seconds between looks at the folder; None: no polling
+
+    def check(self) -> RepositorySettings:
+        """Self, or a CnnkitError naming the flag that is wrong."""
+        if self.versions not in ("latest", "all"):
+            raise CnnkitError(f"--versions {self.versions!r}: expected latest or all")
+        if self.poll_s is not None and not self.poll_s > 0:
+            raise CnnkitError(f"--poll {self.poll_s:g}: must be more than 0 seconds")
+        return self
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What is served: model files by name, or a model repository."""
+
+    files: dict[str, Path]
+    repository: RepositorySettings | None = None
+
+
+@dataclass(frozen=True)
 class ServeConfig:
     """Everything `cnnkit serve` needs; `predictor` holds the Predictor's options."""
 
@@ -81,9 +106,7 @@ class ServeConfig:
     ray_address: str | None = None  # None: start a local Ray
     predictor: PredictorOptions = field(default_factory=PredictorOptions)
     quiet: bool = False
-    repository: Path | None = None  # --model-repository: DIR/NAME/VERSION/model.onnx
-    versions: str = "latest"  # or "all": which versions of a repository's models are served
-    poll_s: float | None = None  # --poll: seconds between looks at the repository
+    repository: RepositorySettings | None = None  # instead of `models`
 
     def check(self) -> ServeConfig:
         """Self, or a CnnkitError naming the flag that is wrong."""
@@ -95,12 +118,10 @@ class ServeConfig:
             )
         if self.models and self.repository is not None:
             raise CnnkitError("give MODEL files or --model-repository, not both")
-        if self.repository is not None and self.engine != "local":
-            raise CnnkitError("--model-repository: served by --engine local only")
-        if self.versions not in ("latest", "all"):
-            raise CnnkitError(f"--versions {self.versions!r}: expected latest or all")
-        if self.poll_s is not None and (self.repository is None or self.poll_s <= 0):
-            raise CnnkitError(f"--poll {self.poll_s}: needs --model-repository and > 0 seconds")
+        if self.repository is not None:
+            self.repository.check()
+            if self.engine != "local":
+                raise CnnkitError("--model-repository: served by --engine local only")
         if self.engine not in ENGINES:
             raise CnnkitError(f"--engine {self.engine!r}: expected one of {', '.join(ENGINES)}")
         for flag, value, low, high in (

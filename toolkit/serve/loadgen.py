@@ -2,9 +2,12 @@
 
 For each concurrency level, that many client threads each keep one HTTP/1.1 connection
 busy (send, wait for the answer, send the next) with real image files, for --duration
-seconds after a short untimed warm-up. Client latency percentiles come from every
-request; the server-side split (queue wait vs compute, mean batch size) comes from the
-difference of /metrics read before and after the level.
+seconds after a short untimed warm-up. With --rate, each level is an offered request rate
+instead (open loop: toolkit.serve.openloop). Client latency percentiles come from every
+request; the server-side split (queue wait vs compute, batch sizes) comes from the
+difference of /metrics read before and after the level. --protocol v2 sends each image as
+a BYTES tensor with the binary tensor data extension to /v2/models/NAME/infer, as
+tritonclient does.
 """
 
 from __future__ import annotations
@@ -17,14 +20,18 @@ import mimetypes
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from toolkit.errors import CnnkitError
 from toolkit.runtime.inputs import expand_inputs
+from toolkit.serve.openloop import drive_rate, senders_for
 from toolkit.serve.scrape import ServerSplit, Target, scrape
+from toolkit.serve.tensors import HEADER_LENGTH, datatype_of
+
+PROTOCOLS = ("v1", "v2")
 
 
 @dataclass(frozen=True)
@@ -37,21 +44,25 @@ class LoadConfig:
     duration_s: float = 10.0
     warmup_s: float = 1.0
     timeout_s: float = 60.0
+    rates: tuple[float, ...] = ()  # requests/s levels (open loop) instead of concurrency
+    arrivals: str = "constant"  # or "poisson"
+    slo_ms: float | None = None  # goodput counts answers within this latency
+    protocol: str = "v1"  # or "v2" (the Open Inference Protocol, binary tensor data)
 
 
 @dataclass(frozen=True)
 class Payload:
-    """One request body and its content type."""
+    """One request body and its headers."""
 
     body: bytes
-    content_type: str
+    headers: dict
 
 
 @dataclass
 class LevelResult:
     """One concurrency level: client-side throughput and latency, server-side split."""
 
-    concurrency: int
+    concurrency: int  # clients, or the open loop's senders
     requests: int
     errors: int
     seconds: float
@@ -63,6 +74,9 @@ class LevelResult:
     mean_ms: float | None
     statuses: dict[str, int] = field(default_factory=dict)
     server: ServerSplit | None = None
+    offered_per_s: float | None = None  # open loop: the --rate asked for
+    sent_per_s: float | None = None  # open loop: arrivals scheduled per second
+    goodput_per_s: float | None = None  # answers within --slo-ms per second
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict."""
@@ -77,10 +91,10 @@ def payloads(inputs) -> list[Payload]:
             buffer = io.BytesIO()
             array = np.load(item.path, allow_pickle=False)
             np.save(buffer, array if item.index is None else array[item.index])
-            bodies.append(Payload(buffer.getvalue(), "application/x-npy"))
+            bodies.append(Payload(buffer.getvalue(), {"Content-Type": "application/x-npy"}))
         else:
             kind = mimetypes.guess_type(item.path.name)[0] or "application/octet-stream"
-            bodies.append(Payload(item.path.read_bytes(), kind))
+            bodies.append(Payload(item.path.read_bytes(), {"Content-Type": kind}))
     if not bodies:
         raise CnnkitError(f"--inputs {' '.join(inputs)}: no images in it")
     return bodies
@@ -99,21 +113,43 @@ def request(target: Target, method: str, path: str, timeout: float = 10.0) -> tu
         connection.close()
 
 
-def resolve(url: str) -> Target:
-    """The predict endpoint of --serve URL (a model URL, its /predict, or a one-model root)."""
+def resolve(url: str, protocol: str = "v1") -> Target:
+    """The endpoint of --serve URL (a /v1 or /v2 model URL, its /predict or /infer, or a
+    one-model root) in the --protocol's spelling."""
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise CnnkitError(f"--serve {url!r}: expected http://HOST:PORT/v1/models/NAME")
-    path = parts.path.rstrip("/").removesuffix("/predict")
+    if protocol not in PROTOCOLS:
+        raise CnnkitError(f"--protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+    path = parts.path.rstrip("/").removesuffix("/predict").removesuffix("/infer")
     host, port = parts.hostname, parts.port or 80
-    if "/v1/models/" in path:
-        model = path.rsplit("/", 1)[1]
-        return Target(host, port, model, f"{path}/predict")
-    status, body = request(Target(host, port, "", ""), "GET", "/v1/models")
-    names = [m["name"] for m in json.loads(body)["models"]] if status == 200 else []
-    if len(names) != 1:
-        raise CnnkitError(f"--serve {url}: name the model, e.g. {url}/v1/models/NAME ({names})")
-    return Target(host, port, names[0], f"/v1/models/{names[0]}/predict")
+    if "/v1/models/" in path or "/v2/models/" in path:
+        model = path.split("/models/", 1)[1].split("/")[0]
+    else:
+        status, body = request(Target(host, port, "", ""), "GET", "/v1/models")
+        names = [m["name"] for m in json.loads(body)["models"]] if status == 200 else []
+        if len(names) != 1:
+            raise CnnkitError(f"--serve {url}: name the model, e.g. {url}/v1/models/NAME ({names})")
+        model = names[0]
+    if protocol == "v2":
+        return Target(host, port, model, f"/v2/models/{model}/infer")
+    return Target(host, port, model, f"/v1/models/{model}/predict")
+
+
+def v2_payload(payload: Payload, input_name: str) -> Payload:
+    """An image (a BYTES tensor [1]) or a .npy array (its own tensor, batch of 1) as a v2
+    infer request with the binary tensor data extension; outputs come back binary too."""
+    if payload.headers.get("Content-Type") == "application/x-npy":
+        array = np.load(io.BytesIO(payload.body), allow_pickle=False)
+        data, datatype, shape = array.tobytes(), datatype_of(array.dtype), [1, *array.shape]
+    else:
+        body = payload.body
+        data, datatype, shape = len(body).to_bytes(4, "little") + body, "BYTES", [1]
+    tensor = {"name": input_name, "datatype": datatype, "shape": shape,
+              "parameters": {"binary_data_size": len(data)}}  # fmt: skip
+    header = json.dumps({"inputs": [tensor], "parameters": {"binary_data_output": True}})
+    headers = {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(header))}
+    return Payload(header.encode() + data, headers)
 
 
 class Client(threading.Thread):
@@ -142,8 +178,7 @@ class Client(threading.Thread):
             start = time.perf_counter()
             try:
                 connection = connection or self.connect()
-                headers = {"Content-Type": payload.content_type}
-                connection.request("POST", self.target.path, payload.body, headers)
+                connection.request("POST", self.target.path, payload.body, payload.headers)
                 response = connection.getresponse()
                 response.read()
                 status = str(response.status)
@@ -186,7 +221,11 @@ def measure_level(target: Target, bodies, concurrency: int, config: LoadConfig) 
     latencies, statuses, wall = drive(
         target, bodies, concurrency, config.duration_s, config.timeout_s
     )
-    after = scrape(target)
+    return summarise(concurrency, latencies, statuses, wall, scrape(target).minus(before))
+
+
+def summarise(concurrency: int, latencies, statuses, wall: float, server) -> LevelResult:
+    """A level's numbers from its requests' latencies (seconds) and statuses."""
     ok = statuses.get("200", 0)
     ms = np.asarray(latencies) * 1e3
     p50, p90, p95, p99 = np.percentile(ms, [50, 90, 95, 99]) if ms.size else [None] * 4
@@ -202,19 +241,47 @@ def measure_level(target: Target, bodies, concurrency: int, config: LoadConfig) 
         p99_ms=None if p99 is None else float(p99),
         mean_ms=float(ms.mean()) if ms.size else None,
         statuses=statuses,
-        server=after.minus(before),
+        server=server,
     )
 
 
 def run_load(config: LoadConfig) -> list[LevelResult]:
-    """Every concurrency level of `config`, in order."""
+    """Every concurrency (or --rate) level of `config`, in order."""
     if not config.concurrency or min(config.concurrency) < 1:
         raise CnnkitError(f"--concurrency {config.concurrency}: expected positive integers")
     if config.duration_s <= 0:
         raise CnnkitError(f"--duration {config.duration_s}: must be more than 0 seconds")
+    if config.slo_ms is not None and config.slo_ms <= 0:
+        raise CnnkitError(f"--slo-ms {config.slo_ms:g}: must be more than 0")
     bodies = payloads(config.inputs)
-    target = resolve(config.url)
-    status, _ = request(target, "GET", f"/v1/models/{target.model}")
+    target = resolve(config.url, config.protocol)
+    status, body = request(target, "GET", f"/{config.protocol}/models/{target.model}")
     if status != 200:
         raise CnnkitError(f"--serve {config.url}: the server has no model {target.model!r}")
+    if config.protocol == "v2":
+        input_name = json.loads(body)["inputs"][0]["name"]
+        bodies = [v2_payload(b, input_name) for b in bodies]
+    if config.rates:
+        return [measure_rate(target, bodies, rate, config) for rate in config.rates]
     return [measure_level(target, bodies, level, config) for level in config.concurrency]
+
+
+def measure_rate(target: Target, bodies, rate: float, config: LoadConfig) -> LevelResult:
+    """One open-loop level: `rate` arrivals per second for --duration, then its answers."""
+    before = scrape(target)
+    outcomes, wall, sent = drive_rate(
+        target, bodies, rate, config.duration_s, config.arrivals, config.timeout_s
+    )
+    statuses: dict[str, int] = {}
+    for _, status in outcomes:
+        statuses[status] = statuses.get(status, 0) + 1
+    latencies = [latency for latency, _ in outcomes]
+    level = summarise(senders_for(rate), latencies, statuses, wall, scrape(target).minus(before))
+    slo = config.slo_ms / 1e3 if config.slo_ms is not None else None
+    good = sum(1 for t, s in outcomes if s == "200" and (slo is None or t <= slo))
+    return replace(
+        level,
+        offered_per_s=rate,
+        sent_per_s=sent / config.duration_s,
+        goodput_per_s=good / wall,
+    )

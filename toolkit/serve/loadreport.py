@@ -18,16 +18,21 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 
 def load_table(url: str, levels: Sequence[LevelResult]) -> Table:
-    """One row per concurrency level: client throughput and latency, server split."""
+    """One row per concurrency (or rate) level: client throughput and latency, server split."""
     table = Table(title=f"cnnkit bench --serve {url} (latency in ms)")
-    columns = ("conc", "req/s", "p50", "p90", "p95", "p99", "errors", "batch", "queue", "compute")
+    open_loop = any(level.offered_per_s is not None for level in levels)
+    first = ("offered/s", "req/s", "goodput/s") if open_loop else ("conc", "req/s")
+    columns = (*first, "p50", "p90", "p95", "p99", "errors", "batch", "queue", "compute")
     for column in columns:
         table.add_column(column, justify="right")
     for level in levels:
         server = level.server
+        if open_loop:
+            lead = [fmt(level.offered_per_s), fmt(level.requests_per_s), fmt(level.goodput_per_s)]
+        else:
+            lead = [str(level.concurrency), fmt(level.requests_per_s)]
         table.add_row(
-            str(level.concurrency),
-            fmt(level.requests_per_s),
+            *lead,
             *(fmt(v, 2) for v in (level.p50_ms, level.p90_ms, level.p95_ms, level.p99_ms)),
             str(level.errors),
             fmt(server.mean_batch if server else None),
@@ -45,6 +50,13 @@ def print_load(url: str, levels: Sequence[LevelResult]) -> None:
         "batch: mean requests per session.run; queue: mean wait per request before its batch;"
         " compute: mean time per batch (session.run + rows), all from the server's /metrics."
     )
+    for level in levels:
+        if level.server and level.server.batch_sizes:
+            name = (
+                fmt(level.offered_per_s) + "/s" if level.offered_per_s else f"c{level.concurrency}"
+            )
+            sizes = ", ".join(f"{k}: {v}" for k, v in level.server.batch_sizes.items())
+            console.print(f"batches by size at {name}: {sizes}")
 
 
 def plot_load(levels: Sequence[LevelResult], path: str | Path) -> Path:
@@ -58,8 +70,10 @@ def plot_load(levels: Sequence[LevelResult], path: str | Path) -> Path:
         plt = pyplot()
     except ImportError:
         raise CnnkitError("--plot needs matplotlib: pip install matplotlib") from None
-    figure, axis = plt.subplots(figsize=(7, 5))
     measured = [lv for lv in levels if lv.p50_ms is not None]
+    if any(lv.offered_per_s is not None for lv in measured):
+        return save(plot_rates(plt, measured), path)
+    figure, axis = plt.subplots(figsize=(7, 5))
     for name in ("p50_ms", "p99_ms"):
         axis.plot(
             [getattr(lv, name) for lv in measured],
@@ -73,3 +87,23 @@ def plot_load(levels: Sequence[LevelResult], path: str | Path) -> Path:
     axis.grid(alpha=0.3)
     axis.legend()
     return save(figure, path)
+
+
+def plot_rates(plt, levels: Sequence[LevelResult]):
+    """Open loop: achieved and good requests/s, and p50/p99 latency, against the offered rate."""
+    figure, (rates, latency) = plt.subplots(1, 2, figsize=(11, 4.5))
+    offered = [lv.offered_per_s for lv in levels]
+    rates.plot(offered, offered, linestyle=":", color="grey", label="offered")
+    rates.plot(offered, [lv.requests_per_s for lv in levels], marker="o", label="achieved")
+    goodput = [lv.goodput_per_s for lv in levels]
+    rates.plot(offered, goodput, marker="s", label="goodput (within --slo-ms)")
+    rates.set(xlabel="offered requests/s", ylabel="requests/s", title="achieved vs offered")
+    for name in ("p50_ms", "p90_ms", "p99_ms"):
+        values = [getattr(lv, name) for lv in levels]
+        latency.plot(offered, values, marker="o", label=name.replace("_ms", ""))
+    latency.set(xlabel="offered requests/s", ylabel="client latency (ms)", yscale="log",
+                title="latency from the scheduled arrival")  # fmt: skip
+    for axis in (rates, latency):
+        axis.grid(alpha=0.3)
+        axis.legend()
+    return figure

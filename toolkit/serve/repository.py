@@ -72,6 +72,7 @@ class Repository:
         self.loaded: dict[str, list[Version]] = {}
         self.failures: dict[str, str] = {}  # name -> why its last load failed
         self.broken: dict[str, list[Version]] = {}  # name -> the files that failed (no retry)
+        self.unloaded: set[str] = set()  # unloaded by request: --poll leaves them until a load
         self.lock = threading.Lock()  # one load at a time
         self.stopped = threading.Event()
 
@@ -107,6 +108,7 @@ class Repository:
                 self.log(f"error: reloading {name} failed, the served version stays: {exc}")
                 raise
             self.failures.pop(name, None)
+            self.unloaded.discard(name)
             self.log(f"loaded {name} versions {', '.join(v.version for v in versions)}")
 
     def unload(self, name: str) -> None:
@@ -116,6 +118,7 @@ class Repository:
                 raise KeyError(name)
             self.server.uninstall(name)
             del self.loaded[name]
+            self.unloaded.add(name)
             self.log(f"unloaded {name}")
 
     def index(self) -> list[dict]:
@@ -141,10 +144,13 @@ class Repository:
                 self.log(f"error: --poll: {exc}")
                 continue
             for name, versions in found.items():
+                if name in self.unloaded:
+                    continue
                 if versions not in (self.loaded.get(name), self.broken.get(name)):
                     self.try_load(name, versions)
             for name in set(self.loaded) - set(found):
                 self.unload(name)
+                self.unloaded.discard(name)  # its folder went: a new one is loaded again
 
     def try_load(self, name: str, versions: list[Version]) -> None:
         """A poll's load: a failure is logged (once per set of files), never raised."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import http.client
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -11,6 +11,7 @@ from toolkit.errors import CnnkitError
 
 HISTOGRAMS = ("cnnkit_queue_wait_seconds", "cnnkit_compute_seconds", "cnnkit_batch_size")
 TOTALS = {f"{name}_{part}" for name in HISTOGRAMS for part in ("sum", "count")}
+BATCH_BUCKET = "cnnkit_batch_size_bucket"  # cumulative: batches of at most `le` requests
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Target:
     host: str
     port: int
     model: str
-    path: str  # /v1/models/NAME/predict
+    path: str  # /v1/models/NAME/predict or /v2/models/NAME/infer
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,25 @@ class Totals:
             mean_batch=mean("cnnkit_batch_size"),
             queue_wait_ms=mean("cnnkit_queue_wait_seconds", 1e3),
             compute_ms=mean("cnnkit_compute_seconds", 1e3),
+            batch_sizes=batch_histogram(delta),
         )
+
+
+def batch_histogram(delta: dict[str, float]) -> dict[str, int]:
+    """Batches run per size bucket ("1", "2", "3-4", ...) from the cumulative bucket deltas."""
+    bounds = sorted(
+        (float(key.partition(":")[2]), value)
+        for key, value in delta.items()
+        if key.startswith(f"{BATCH_BUCKET}:") and key.partition(":")[2] != "+Inf"
+    )
+    histogram, below, low = {}, 0.0, 1
+    for bound, cumulative in bounds:
+        high = int(bound)
+        name = str(high) if low >= high else f"{low}-{high}"
+        if cumulative - below:
+            histogram[name] = int(cumulative - below)
+        below, low = cumulative, high + 1
+    return histogram
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,7 @@ class ServerSplit:
     mean_batch: float | None
     queue_wait_ms: float | None  # per request
     compute_ms: float | None  # per batch: session.run and the rows
+    batch_sizes: dict[str, int] = field(default_factory=dict)  # batches per size bucket
 
 
 def parse_totals(text: str, model: str) -> Totals:
@@ -60,8 +80,12 @@ def parse_totals(text: str, model: str) -> Totals:
     values = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name in TOTALS and sample.labels.get("model") == model:
+            if sample.labels.get("model") != model:
+                continue
+            if sample.name in TOTALS:
                 values[sample.name] = sample.value
+            elif sample.name == BATCH_BUCKET:
+                values[f"{BATCH_BUCKET}:{sample.labels['le']}"] = sample.value
     return Totals(values)
 
 

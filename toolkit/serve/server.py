@@ -101,11 +101,12 @@ def open_repository(server: ModelServer, config: ServeConfig) -> Repository | No
     """The --model-repository's models loaded into the server, and --poll watching it."""
     if config.repository is None:
         return None
-    repository = Repository(config.repository, config.versions, server)
+    settings = config.repository
+    repository = Repository(settings.root, settings.versions, server)
     repository.load_all()
-    if config.poll_s:
+    if settings.poll_s:
         poll = threading.Thread(
-            target=repository.poll, args=(config.poll_s,), name="poll", daemon=True
+            target=repository.poll, args=(settings.poll_s,), name="poll", daemon=True
         )
         poll.start()
     return repository

@@ -120,7 +120,14 @@ class V2Endpoints:
             raise Answered(problem(413, str(exc), CLOSE)) from None
         except UploadTooSlow as exc:
             raise Answered(problem(408, f"{model.name}: {exc}", CLOSE)) from None
-        parsed = await self.in_pool(parse_request, body, request.headers.get(HEADER_LENGTH))
+        header_length = request.headers.get(HEADER_LENGTH)
+        if header_length is None:  # JSON tensors: parsing may take a while, off the loop
+            parsed = await self.in_pool(parse_request, body, None)
+        else:  # binary tensors: a small JSON head, parsed here without a thread hop
+            try:
+                parsed = parse_request(body, header_length)
+            except BadTensor as exc:
+                raise Answered(problem(400, str(exc))) from None
         try:
             count = sample_count(model.predictor, parsed)
         except BadTensor as exc:

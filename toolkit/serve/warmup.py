@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+from toolkit.errors import CnnkitError
+from toolkit.progress import note
 from toolkit.runtime.predictor import Predictor
 
 
@@ -24,9 +26,17 @@ def warmup_sizes(max_batch: int) -> list[int]:
 
 
 def warm(predictor: Predictor, max_batch: int) -> float:
-    """One run per warmup size; the seconds it took."""
+    """One run per warmup size; the seconds it took. A model that runs one input but fails
+    on a batch is still served (such batches answer 500); a note says so."""
     start = time.perf_counter()
     sample = predictor.test_input()
     for size in warmup_sizes(max_batch):
-        predictor.infer([sample] * size)
+        try:
+            predictor.infer([sample] * size)
+        except CnnkitError as exc:
+            if size == 1:
+                raise
+            note(f"note: warmup: a batch of {size} fails, so batches of it will answer 500"
+                 f" (--max-batch 1 avoids them): {exc}")  # fmt: skip
+            break
     return time.perf_counter() - start

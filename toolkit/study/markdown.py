@@ -234,6 +234,10 @@ def serve_section(s: dict) -> list[str]:
          f"{f(big['raw_batch_ips'], 1)} img/s (batch {big['batch']})",
          f(big["throughput_ratio"]) + "x",
          f">= {big['throughput_target']:.2f}x ({yes[big['meets_throughput']]})"],
+        [f"throughput at concurrency {busy['concurrency']}, v2 protocol (binary tensors)",
+         f"{f(big['busy_v2']['requests_per_s'], 1)} req/s",
+         f"{f(busy['requests_per_s'], 1)} req/s (/v1)", f(big["v2_ratio"]) + "x",
+         f">= {big['v2_target']:.2f}x ({yes[big['v2_ratio'] >= big['v2_target']]})"],
         ["p50 latency at concurrency 1", f"{f(alone['p50_ms'])} ms",
          f"{f(big['raw_one_p50_ms'])} ms (batch 1)", f"{big['latency_overhead_ms']:+.2f} ms",
          f"<= +{big['latency_budget_ms']:g} ms ({yes[big['meets_latency']]})"],
@@ -256,6 +260,23 @@ def serve_section(s: dict) -> list[str]:
         f"batching gives {f(small['ratio'])}x the requests/s of --max-batch 1.",
         "",
         *table(["server", "req/s", "p50 ms", "mean batch", "queue ms", "compute ms"], lenet),
+        *soak_lines(s.get("soak")),
+    ]
+
+
+def soak_lines(soak: dict | None) -> list[str]:
+    """The soak's one paragraph: requests, errors, RSS after warmup and at the end."""
+    if not soak:
+        return []
+    sizes = ", ".join(f"{h}x{w}" for _, h, w in soak["sizes"])
+    verdict = "meets" if soak["meets_growth"] else "misses"
+    return [
+        f"Soak: {soak['requests']:,} LeNet-5 requests ({sizes} PNGs, 8 clients) through a "
+        f"`--model-repository` serve, {soak['errors']} errors, "
+        f"{f(soak['requests_per_s'], 1)} req/s; RSS {f(soak['rss_after_warmup_mb'], 1)} MB "
+        f"after the first tenth, {f(soak['rss_end_mb'], 1)} MB at the end "
+        f"({soak['growth']:+.1%}; goal <= +{soak['growth_goal']:.0%}: {verdict}).",
+        "",
     ]
 
 

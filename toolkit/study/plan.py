@@ -33,6 +33,7 @@ class StudyPlan:
     rate_s: float = 10.0  # low-power section: requests at 5/s for this long
     small_batch: int = 64  # LeNet-5: --max-batch 64 vs 1 at concurrency 64
     small_concurrency: int = 64
+    soak_requests: int = 20_000  # through a repository serve, mixed image sizes
     diff_samples: int = 64  # digits test images of the layer-by-layer int8 diff
     photos: int = 64  # 12 MP JPEGs for the runner (8 batches)
     photos_full: int = 16  # of them, also through the exact full-decode path
@@ -59,6 +60,7 @@ QUICK = StudyPlan(
     small_concurrency=8,
     idle_s=1.0,
     rate_s=1.0,
+    soak_requests=200,
     photos=8,
     photos_full=8,
     photo_size=(800, 600),

@@ -1,11 +1,14 @@
 """`make bench`'s serving section: `cnnkit serve` against raw session.run, in one run.
 
-Three figures of issue 15, each measured next to its reference:
+The figures of issues 15 and 28, each measured next to its reference:
 - ResNet-18 at concurrency 16 (dynamic batching up to --max-batch 16) in requests/s
   against session.run images/s at batch 16 on pre-decoded tensors (target >= 0.85x);
 - p50 client latency at concurrency 1 against raw batch-1 session.run p50 (target: at
   most 3 ms more: HTTP, PNG decode, preprocessing, queue);
-- LeNet-5 on digits at concurrency 64: requests/s with batching over --max-batch 1.
+- LeNet-5 on digits at concurrency 64: requests/s with batching over --max-batch 1;
+- ResNet-18 at concurrency 16 over the Open Inference Protocol with binary tensors against
+  /v1 (target >= 0.95x);
+- the soak (toolkit.study.serve_soak): RSS growth over many requests of mixed sizes.
 The server is a real `cnnkit serve` process on a free 127.0.0.1 port, driven by the load
 generator of `cnnkit bench --serve`; both share this machine's cores.
 """
@@ -27,12 +30,14 @@ from toolkit.serve.config import announced_url, read_announcement
 from toolkit.serve.loadgen import LevelResult, LoadConfig, run_load
 from toolkit.study.comparisons import bench_config, write_pngs
 from toolkit.study.prepare import export
+from toolkit.study.serve_soak import soak
 
 if TYPE_CHECKING:
     from toolkit.study.plan import StudyPlan
 
 SERVE_TARGET = 0.85  # serve requests/s over raw session.run images/s
 LATENCY_BUDGET_MS = 3.0  # serve p50 at concurrency 1 over raw batch-1 p50
+V2_TARGET = 0.95  # requests/s over the Open Inference Protocol (binary) over /v1's
 
 
 @contextlib.contextmanager
@@ -59,14 +64,17 @@ def served(name: str, model: Path, *args: str) -> Iterator[str]:
         yield url
 
 
-def load(url: str, pngs: list[Path], concurrency: int, plan: StudyPlan) -> LevelResult:
-    """One concurrency level of the load generator."""
+def load(
+    url: str, pngs: list[Path], concurrency: int, plan: StudyPlan, protocol: str = "v1"
+) -> LevelResult:
+    """One concurrency level of the load generator (--protocol v1 or v2)."""
     config = LoadConfig(
         url=url,
         inputs=tuple(str(p) for p in pngs),
         concurrency=(concurrency,),
         duration_s=plan.serve_duration_s,
         warmup_s=min(1.0, plan.serve_duration_s / 5),
+        protocol=protocol,
     )
     (level,) = run_load(config)
     if level.errors:
@@ -102,6 +110,7 @@ def big_model(onnx_path: Path, size: tuple[int, int, int], plan: StudyPlan, work
     args = ("--max-batch", str(batch), "--max-delay-ms", str(plan.serve_delay_ms))
     with served("big", onnx_path, *args, "--threads", threads) as url:
         busy = load(url, pngs, plan.serve_concurrency, plan)
+        busy_v2 = load(url, pngs, plan.serve_concurrency, plan, protocol="v2")
         alone = load(url, pngs[:1], 1, plan)
     raw_batch, raw_one = raw(onnx_path, batch, plan), raw(onnx_path, 1, plan)
     ratio = busy.requests_per_s / raw_batch["throughput_ips"]
@@ -111,6 +120,9 @@ def big_model(onnx_path: Path, size: tuple[int, int, int], plan: StudyPlan, work
         "batch": batch,
         "max_delay_ms": plan.serve_delay_ms,
         "busy": level_dict(busy),
+        "busy_v2": level_dict(busy_v2),
+        "v2_ratio": busy_v2.requests_per_s / busy.requests_per_s,
+        "v2_target": V2_TARGET,
         "alone": level_dict(alone),
         "raw_batch_ips": raw_batch["throughput_ips"],
         "raw_one_p50_ms": raw_one["p50_ms"],
@@ -149,9 +161,8 @@ def lenet_onnx(work: Path) -> Path:
     )
 
 
-def small_model(plan: StudyPlan, work: Path) -> dict:
+def small_model(onnx_path: Path, plan: StudyPlan, work: Path) -> dict:
     """LeNet-5 at concurrency 64: requests/s with batching against --max-batch 1."""
-    onnx_path = lenet_onnx(work)
     pngs = write_pngs(work / "serve-digits", (1, 32, 32), 64)
     rates = {}
     for max_batch in (plan.small_batch, 1):
@@ -170,8 +181,10 @@ def small_model(plan: StudyPlan, work: Path) -> dict:
 
 
 def serve_vs_raw(onnx_path: Path, size: tuple[int, int, int], plan: StudyPlan, work: Path):
-    """The serving section: the big model's two figures and LeNet-5's batching ratio."""
+    """The serving section: the big model's figures, LeNet-5's batching ratio, the soak."""
+    lenet = lenet_onnx(work)
     return {
         "big": big_model(onnx_path, tuple(size), plan, work),
-        "lenet5": small_model(plan, work),
+        "lenet5": small_model(lenet, plan, work),
+        "soak": soak(lenet, plan, work),
     }
