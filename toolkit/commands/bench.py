@@ -126,7 +126,9 @@ def load_group():
                 show_default=True,
                 help="--rate: evenly spaced or Poisson arrivals.",
             ),
-            click.option("--slo-ms", type=float, help="--rate: goodput counts answers within it."),
+            click.option(
+                "--slo-ms", type=POSITIVE, help="--rate: goodput counts answers within it."
+            ),
             click.option(
                 "--protocol",
                 type=click.Choice(["v1", "v2"]),

@@ -16,6 +16,7 @@ import http.client
 import io
 import itertools
 import json
+import math
 import mimetypes
 import socket
 import threading
@@ -253,6 +254,8 @@ def run_load(config: LoadConfig) -> list[LevelResult]:
         raise CnnkitError(f"--duration {config.duration_s}: must be more than 0 seconds")
     if config.slo_ms is not None and config.slo_ms <= 0:
         raise CnnkitError(f"--slo-ms {config.slo_ms:g}: must be more than 0")
+    if any(not (math.isfinite(rate) and rate > 0) for rate in config.rates):
+        raise CnnkitError(f"--rate {config.rates}: expected finite requests/s above 0")
     bodies = payloads(config.inputs)
     target = resolve(config.url, config.protocol)
     status, body = request(target, "GET", f"/{config.protocol}/models/{target.model}")
