@@ -66,7 +66,9 @@ def test_int8_and_fp32_side_by_side_with_ratio(lenet, capsys):
     assert int8["speedup"] == pytest.approx(1 / int8["ratio"])
     print_bench(result)
     out = capsys.readouterr().out
-    assert "model.int8.onnx is" in out and "than lenet/model.onnx" in out
+    # a ratio, or 'unstable' when the timings' spread makes one noise (tests/bench/test_text.py)
+    verdict = "model.int8.onnx is" in out and "than lenet/model.onnx" in out
+    assert verdict or "model.int8.onnx vs lenet/model.onnx: unstable" in out
 
 
 def test_bench_json_is_written_beside_a_run_folder_model(lenet, capsys):
