@@ -5,8 +5,6 @@ from __future__ import annotations
 import http.client
 from dataclasses import dataclass, field
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from toolkit.errors import CnnkitError
 
 HISTOGRAMS = ("cnnkit_queue_wait_seconds", "cnnkit_compute_seconds", "cnnkit_batch_size")
@@ -77,6 +75,10 @@ class ServerSplit:
 
 def parse_totals(text: str, model: str) -> Totals:
     """The _sum/_count samples of one model's histograms."""
+    # Imported here: bench builds its load options on every call, and the runtime extra
+    # (no prometheus-client) must run `cnnkit bench MODEL` (tests/e2e/test_wheel.py).
+    from prometheus_client.parser import text_string_to_metric_families
+
     values = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
